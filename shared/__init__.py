@@ -1,0 +1,1 @@
+"""copydesk's shared contract: payload models, settings, errors, database and Celery wiring."""

@@ -1,0 +1,29 @@
+"""Payloads on the wire: JSON text, zlib-compressed and base64-wrapped when large."""
+
+import base64
+import zlib
+from typing import TypeVar
+
+from shared.models import Payload
+
+P = TypeVar("P", bound=Payload)
+
+# Below this size compression costs more CPU than it saves on the wire.
+COMPRESS_ABOVE = 8 * 1024
+_ZIP_PREFIX = "z:"
+
+
+def encode(payload: Payload) -> str:
+    """A payload as a string that survives any JSON transport."""
+    text = payload.model_dump_json()
+    if len(text) <= COMPRESS_ABOVE:
+        return text
+    packed = zlib.compress(text.encode("utf-8"), 6)
+    return _ZIP_PREFIX + base64.b64encode(packed).decode("ascii")
+
+
+def decode(model: type[P], message: str) -> P:
+    """The payload a string from `encode` carries; raises pydantic.ValidationError if malformed."""
+    if message.startswith(_ZIP_PREFIX):
+        message = zlib.decompress(base64.b64decode(message[len(_ZIP_PREFIX):])).decode("utf-8")
+    return model.model_validate_json(message)
