@@ -1,0 +1,111 @@
+"""The store stage: upsert an article by its canonical URL, one revision per distinct text."""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.db import ArticleRecord, RevisionRecord
+from shared.errors import TransientError
+from shared.ledger import Ledger
+from shared.models import Article, Entry, utcnow
+from shared.records import as_utc
+
+Outcome = Literal["stored", "revised", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What the store did with an article."""
+
+    outcome: Outcome
+    article_id: int
+    revision: int
+
+
+def store(article: Article, sessions: sessionmaker) -> Stored:
+    """Insert a new article, add a revision to a changed one, or leave an unchanged one alone."""
+    try:
+        with sessions() as session, session.begin():
+            record = session.scalar(
+                select(ArticleRecord)
+                .where(ArticleRecord.canonical_url == article.canonical_url)
+                .with_for_update())
+            if record is None:
+                return _insert(session, article)
+            if record.content_hash == article.content_hash:
+                return Stored("unchanged", record.id, record.revision)
+            return _revise(session, record, article)
+    except IntegrityError as error:
+        # Another worker inserted the same canonical URL first: a retry finds its row.
+        raise TransientError("store_conflict", str(error.orig)) from error
+
+
+def _insert(session: Session, article: Article) -> Stored:
+    record = ArticleRecord(canonical_url=article.canonical_url, revision=1, created_at=utcnow())
+    _assign(record, article, article.entries)
+    session.add(record)
+    session.flush()
+    _add_revision(session, record, article)
+    return Stored("stored", record.id, 1)
+
+
+def _revise(session: Session, record: ArticleRecord, article: Article) -> Stored:
+    known = tuple(Entry.model_validate(entry) for entry in record.fields.get("entries", []))
+    record.revision += 1
+    _assign(record, article, merge_entries(known, article.entries))
+    _add_revision(session, record, article)
+    return Stored("revised", record.id, record.revision)
+
+
+def merge_entries(known: tuple[Entry, ...], fresh: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    """Live-blog entries: keep the known ones and put those never seen before them."""
+    seen = {_entry_key(entry) for entry in known}
+    return tuple(entry for entry in fresh if _entry_key(entry) not in seen) + known
+
+
+def _entry_key(entry: Entry) -> tuple[str | None, str]:
+    # An entry's identity is its time and its opening words: an edit to its tail
+    # should not make it a second entry.
+    stamp = entry.published_at.isoformat() if entry.published_at else None
+    return stamp, " ".join(entry.text.split()[:30])
+
+
+def _assign(record: ArticleRecord, article: Article, entries: tuple[Entry, ...]) -> None:
+    record.url = article.url
+    record.source = article.source
+    record.title = article.title
+    record.published_at = as_utc(article.published_at)
+    record.modified_at = as_utc(article.modified_at)
+    record.language = article.language
+    record.page_kind = article.page_kind
+    record.is_live_blog = article.is_live_blog
+    record.text = article.text
+    record.content_hash = article.content_hash
+    record.fetched_at = article.fetched_at
+    record.updated_at = utcnow()
+    record.fields = _fields(article, entries)
+
+
+def _fields(article: Article, entries: tuple[Entry, ...]) -> dict[str, Any]:
+    dumped = article.model_dump(mode="json", include={
+        "authors", "description", "site_name", "image", "tags", "entities", "quotes",
+        "date_sources", "removed"})
+    dumped["entries"] = [entry.model_dump(mode="json") for entry in entries]
+    return dumped
+
+
+def _add_revision(session: Session, record: ArticleRecord, article: Article) -> None:
+    session.add(RevisionRecord(article_id=record.id, revision=record.revision,
+                               job_id=article.job_id, content_hash=article.content_hash,
+                               text=article.text, fetched_at=article.fetched_at))
+
+
+def store_and_close(article: Article, ledger: Ledger) -> Stored:
+    """Store an article and close its job: the last step of every successful job."""
+    stored = store(article, ledger.sessions)
+    status = "unchanged" if stored.outcome == "unchanged" else "stored"
+    ledger.close(article.job_id, status, stored.article_id)
+    return stored

@@ -1,0 +1,166 @@
+"""The record: SQLAlchemy 2 tables for jobs, raw pages, articles, revisions and dead letters."""
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+from shared.models import utcnow
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class Job(Base):
+    """One accepted URL, from submission until store or a dead letter closes it."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, index=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    # open -> stored | unchanged | dead
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    stage: Mapped[str] = mapped_column(String(16), default="fetch")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    hints: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    article_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_jobs_open_lease", "status", "lease_until"),)
+
+
+class RawPageRecord(Base):
+    """The last download of a job, compressed, so later stages can be re-run without fetching."""
+
+    __tablename__ = "raw_pages"
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, index=True)
+    source: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class UrlValidator(Base):
+    """What the server said last time (ETag, Last-Modified), for a conditional GET."""
+
+    __tablename__ = "url_validators"
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleRecord(Base):
+    """The current state of one article, keyed by its canonical URL."""
+
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column()
+    modified_at: Mapped[datetime | None] = mapped_column()
+    language: Mapped[str | None] = mapped_column(String(16))
+    page_kind: Mapped[str] = mapped_column(String(16), default="article")
+    is_live_blog: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # authors, tags, description, entries, entities, quotes...: the rest of the export record.
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    cluster_id: Mapped[int | None] = mapped_column(Integer)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RevisionRecord(Base):
+    """Every distinct text an article has had."""
+
+    __tablename__ = "article_revisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    job_id: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("article_id", "revision"),)
+
+
+class DeadLetterRecord(Base):
+    """A job that could not succeed: one per job, with its reason."""
+
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers (status, export) run beside the writer; the busy timeout
+    # makes concurrent writers wait instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL per process."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def session_factory(url: str) -> sessionmaker:
+    """Sessions bound to the engine for `url`; objects stay usable after commit."""
+    return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema with Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    config.attributes["engine"] = engine_for(url)
+    command.upgrade(config, "head")

@@ -1,0 +1,151 @@
+"""The job ledger: every accepted URL has a row here until store or a dead letter closes it."""
+
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.db import DeadLetterRecord, Job, RawPageRecord, UrlValidator
+from shared.models import DeadLetter, RawPage, utcnow
+
+OPEN = "open"
+CLOSED_STATES = ("stored", "unchanged", "dead")
+
+
+@dataclass(frozen=True)
+class Begin:
+    """Whether a stage should work on a job, and how many times it has tried."""
+
+    proceed: bool
+    attempts: int
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Ledger:
+    """Job rows, dead letters, kept raw pages and conditional-GET validators."""
+
+    def __init__(self, sessions: sessionmaker, lease_seconds: int = 900, max_attempts: int = 5):
+        self.sessions = sessions
+        self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def accept(self, url: str, source: str, hints: dict[str, str] | None = None,
+               *, skip_seen: bool = False) -> str | None:
+        """Register a job for `url`; with skip_seen, None when the URL already has one."""
+        with self.session() as session:
+            if skip_seen and session.scalar(select(Job.id).where(Job.url == url).limit(1)):
+                return None
+            job_id = new_job_id()
+            now = utcnow()
+            session.add(Job(id=job_id, url=url, source=source, hints=hints or {},
+                            created_at=now, updated_at=now, lease_until=now + self.lease))
+            return job_id
+
+    def seen(self, urls: Iterable[str]) -> set[str]:
+        """The URLs among `urls` that already have a job."""
+        wanted = list(dict.fromkeys(urls))
+        found: set[str] = set()
+        with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found.update(session.scalars(select(Job.url).where(Job.url.in_(chunk))))
+        return found
+
+    def begin(self, job_id: str, stage: str) -> Begin:
+        """Enter `stage` for an open job: count the attempt and renew the lease."""
+        with self.session() as session:
+            job = session.get(Job, job_id, with_for_update=True)
+            if job is None or job.status != OPEN:
+                return Begin(False, 0)
+            job.attempts = job.attempts + 1 if job.stage == stage else 1
+            job.stage = stage
+            job.updated_at = utcnow()
+            job.lease_until = job.updated_at + self.lease
+            return Begin(True, job.attempts)
+
+    def close(self, job_id: str, status: str, article_id: int | None = None) -> bool:
+        """Close an open job as stored or unchanged; False if it was closed already."""
+        with self.session() as session:
+            result = session.execute(
+                update(Job).where(Job.id == job_id, Job.status == OPEN)
+                .values(status=status, article_id=article_id, updated_at=utcnow()))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def dead_letter(self, letter: DeadLetter) -> bool:
+        """Record a dead letter and close its job; a second letter for one job is ignored."""
+        try:
+            with self.session() as session:
+                closed = session.execute(
+                    update(Job).where(Job.id == letter.job_id, Job.status == OPEN)
+                    .values(status="dead", updated_at=utcnow()))
+                if not closed.rowcount:  # type: ignore[attr-defined]
+                    return False
+                session.add(DeadLetterRecord(
+                    job_id=letter.job_id, url=letter.url, source=letter.source,
+                    stage=letter.stage, reason=letter.reason, message=letter.message[:2000],
+                    attempts=letter.attempts))
+                return True
+        except IntegrityError:
+            return False
+
+    def keep_raw(self, raw: RawPage) -> None:
+        """Keep the download, compressed, and its validators for the next conditional GET."""
+        packed = zlib.compress(raw.model_dump_json().encode("utf-8"), 6)
+        with self.session() as session:
+            session.merge(RawPageRecord(job_id=raw.job_id, url=raw.url, source=raw.source,
+                                        fetched_at=raw.fetched_at, payload=packed))
+            if raw.etag or raw.last_modified:
+                session.merge(UrlValidator(url=raw.url, etag=raw.etag,
+                                           last_modified=raw.last_modified, updated_at=utcnow()))
+
+    def raw_page(self, job_id: str) -> RawPage | None:
+        """The kept download of a job, if any."""
+        with self.session() as session:
+            record = session.get(RawPageRecord, job_id)
+            return unpack_raw(record.payload) if record else None
+
+    def validators(self, url: str) -> dict[str, str | None]:
+        """ETag and Last-Modified last seen for `url` (empty when never fetched)."""
+        with self.session() as session:
+            record = session.get(UrlValidator, url)
+            if record is None:
+                return {}
+            return {"etag": record.etag, "last_modified": record.last_modified}
+
+    def expired(self, now: datetime | None = None, limit: int = 1000) -> list[Job]:
+        """Open jobs whose lease ran out: their message was lost or their worker died."""
+        now = now or utcnow()
+        with self.session() as session:
+            jobs = session.scalars(select(Job).where(Job.status == OPEN, Job.lease_until < now)
+                                   .order_by(Job.lease_until).limit(limit))
+            return list(jobs)
+
+    def renew(self, job_id: str) -> None:
+        """Push a job's lease forward (it has just been re-enqueued)."""
+        with self.session() as session:
+            session.execute(update(Job).where(Job.id == job_id)
+                            .values(lease_until=utcnow() + self.lease))
+
+    def counts(self) -> dict[str, int]:
+        """Jobs per status."""
+        with self.session() as session:
+            rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+            return {status: count for status, count in rows}
+
+
+def unpack_raw(payload: bytes) -> RawPage:
+    return RawPage.model_validate_json(zlib.decompress(payload))

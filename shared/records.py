@@ -1,0 +1,70 @@
+"""The export record: the stable shape users read out of the database."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.db import ArticleRecord, DeadLetterRecord
+
+EXPORT_FIELDS = (
+    "id", "source", "url", "canonical_url", "title", "authors", "published_at", "modified_at",
+    "language", "description", "site_name", "image", "tags", "text", "is_live_blog", "entries",
+    "entities", "quotes", "content_hash", "duplicate_of", "revision", "fetched_at",
+)
+
+ENTITY_KINDS = ("people", "places", "organizations")
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A datetime in UTC; a naive one (SQLite drops the zone) is taken to be UTC already."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = as_utc(value)
+    return value.isoformat() if value else None
+
+
+def export_record(record: ArticleRecord) -> dict[str, Any]:
+    """One stored article as the export contract describes it; missing facts are null or empty."""
+    fields = record.fields or {}
+    entities = fields.get("entities") or {}
+    return {
+        "id": record.id,
+        "source": record.source,
+        "url": record.url,
+        "canonical_url": record.canonical_url,
+        "title": record.title,
+        "authors": fields.get("authors", []),
+        "published_at": _iso(record.published_at),
+        "modified_at": _iso(record.modified_at),
+        "language": record.language,
+        "description": fields.get("description"),
+        "site_name": fields.get("site_name"),
+        "image": fields.get("image"),
+        "tags": fields.get("tags", []),
+        "text": record.text,
+        "is_live_blog": record.is_live_blog,
+        "entries": fields.get("entries", []),
+        "entities": {kind: entities.get(kind, []) for kind in ENTITY_KINDS},
+        "quotes": fields.get("quotes", []),
+        "content_hash": record.content_hash,
+        "duplicate_of": record.duplicate_of,
+        "revision": record.revision,
+        "fetched_at": _iso(record.fetched_at),
+    }
+
+
+def dead_letter_record(record: DeadLetterRecord) -> dict[str, Any]:
+    """One dead letter as `copydesk dead-letters` prints it."""
+    return {
+        "job_id": record.job_id,
+        "url": record.url,
+        "source": record.source,
+        "stage": record.stage,
+        "reason": record.reason,
+        "message": record.message,
+        "attempts": record.attempts,
+        "created_at": _iso(record.created_at),
+    }

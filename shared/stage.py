@@ -1,0 +1,76 @@
+"""What every stage does around its own work, in-process and in a worker alike.
+
+Enter the job in the ledger (skipping closed ones and counting attempts), run the work, and turn
+a failure into a retry or a dead letter. Nothing a stage raises escapes as a lost message.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from shared.errors import PermanentError, TransientError
+from shared.ledger import Ledger
+from shared.models import Article, CleanPage, DeadLetter, FetchJob, Payload, RawPage
+
+log = logging.getLogger("copydesk.stage")
+
+STAGES = ("fetch", "clean", "extract", "store")
+NEXT_STAGE = {"fetch": "clean", "clean": "extract", "extract": "store"}
+STAGE_INPUT: dict[str, type[Payload]] = {
+    "fetch": FetchJob, "clean": RawPage, "extract": CleanPage, "store": Article,
+}
+# Infrastructure trouble: the same message will succeed once the service is back.
+RETRYABLE: tuple[type[BaseException], ...] = (
+    TransientError, OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
+)
+
+P = TypeVar("P", bound=Payload)
+R = TypeVar("R")
+
+
+def job_of(payload: Payload) -> tuple[str, str, str]:
+    """(job_id, url, source) of any stage payload."""
+    if isinstance(payload, CleanPage):
+        payload = payload.raw
+    if isinstance(payload, FetchJob | RawPage | Article):
+        return payload.job_id, payload.url, payload.source
+    raise TypeError(f"not a stage payload: {type(payload).__name__}")
+
+
+def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> R | None:
+    """Run one stage's work on a payload; None when the job is closed or was dead-lettered.
+
+    Transient failures are raised again for the caller to retry, until the ledger's attempt cap
+    makes them a dead letter. Anything else unexpected becomes a dead letter at once.
+    """
+    job_id, url, source = job_of(payload)
+    begin = ledger.begin(job_id, stage)
+    if not begin.proceed:
+        log.info("job %s already closed, skipping %s", job_id, stage)
+        return None
+
+    def dead(reason: str, message: str) -> None:
+        ledger.dead_letter(DeadLetter(job_id=job_id, url=url, source=source, stage=stage,
+                                      reason=reason, message=message, attempts=begin.attempts))
+
+    if begin.attempts > ledger.max_attempts:
+        dead("too_many_attempts", f"{stage} was started {begin.attempts - 1} times without ending")
+        return None
+    try:
+        return work(payload)
+    except PermanentError as error:
+        dead(error.reason, error.message)
+    except RETRYABLE as error:
+        if begin.attempts >= ledger.max_attempts:
+            reason = error.reason if isinstance(error, TransientError) else "infrastructure"
+            dead(reason, f"gave up after {begin.attempts} attempts: {error}")
+            return None
+        raise
+    except Exception as error:  # a bug or a page no rule foresaw: record it, keep the worker
+        log.exception("%s failed on %s", stage, url)
+        dead("internal_error", f"{type(error).__name__}: {error}")
+    return None
