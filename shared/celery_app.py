@@ -17,6 +17,7 @@ log = logging.getLogger("copydesk.worker")
 
 # Queues beyond the four stages: source expansion runs beside fetch, upkeep beside store.
 DISCOVER_TASK = "discover"
+SOURCE_RUN_TASK = "source_run"
 SWEEP_TASK = "sweep"
 
 
@@ -25,6 +26,7 @@ def make_app(settings: Settings) -> Celery:
     app = Celery("copydesk", broker=settings.redis_url)
     routes = {stage: {"queue": stage} for stage in STAGES}
     routes[DISCOVER_TASK] = {"queue": "fetch"}
+    routes[SOURCE_RUN_TASK] = {"queue": "fetch"}
     routes[SWEEP_TASK] = {"queue": "store"}
     app.conf.update(
         task_routes=routes,
@@ -74,7 +76,7 @@ def send(stage: str, payload: Payload) -> None:
     current_app.send_task(stage, args=[encode(payload)], queue=stage)
 
 
-def deliver(stage: str, message: str, work: Callable[[Any], Payload | None]) -> None:
+def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
     """The body of every stage task: decode, run the step, send the result on."""
     try:
         payload = decode(STAGE_INPUT[stage], message)
@@ -82,7 +84,8 @@ def deliver(stage: str, message: str, work: Callable[[Any], Payload | None]) -> 
         # No job can be named from an unreadable message; its job stays open in the ledger,
         # and the sweeper re-enqueues it from there.
         log.error("unreadable %s message dropped: %s", stage, error)
-        return
+        return None
     result = run_step(stage, payload, work, runtime.ledger())
-    if result is not None and stage in NEXT_STAGE:
+    if isinstance(result, Payload) and stage in NEXT_STAGE:
         send(NEXT_STAGE[stage], result)
+    return result

@@ -18,10 +18,13 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from shared.models import utcnow
+
+MIGRATION_LOCK = 0x636F70796465736B  # 'copydesk'
 
 
 class Base(DeclarativeBase):
@@ -162,5 +165,15 @@ def migrate(url: str) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     config.set_main_option("sqlalchemy.url", url)
-    config.attributes["engine"] = engine_for(url)
-    command.upgrade(config, "head")
+    engine = engine_for(url)
+    config.attributes["engine"] = engine
+    if engine.dialect.name != "postgresql":
+        command.upgrade(config, "head")
+        return
+    # Every worker service migrates on start; the lock makes the first do it and the rest wait.
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(config, "head")
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})

@@ -2,6 +2,7 @@
 
 import uuid
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from shared.db import DeadLetterRecord, Job, RawPageRecord, UrlValidator
 from shared.models import DeadLetter, RawPage, utcnow
 
 OPEN = "open"
-CLOSED_STATES = ("stored", "unchanged", "dead")
+# "expanded": a feed or sitemap job, closed once its article URLs were accepted.
+CLOSED_STATES = ("stored", "unchanged", "dead", "expanded")
 
 
 @dataclass(frozen=True)
@@ -108,9 +110,15 @@ class Ledger:
         with self.session() as session:
             session.merge(RawPageRecord(job_id=raw.job_id, url=raw.url, source=raw.source,
                                         fetched_at=raw.fetched_at, payload=packed))
-            if raw.etag or raw.last_modified:
-                session.merge(UrlValidator(url=raw.url, etag=raw.etag,
-                                           last_modified=raw.last_modified, updated_at=utcnow()))
+        self.keep_validators(raw.url, raw.etag, raw.last_modified)
+
+    def keep_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Remember ETag and Last-Modified of `url` for the next conditional GET."""
+        if not (etag or last_modified):
+            return
+        with self.session() as session:
+            session.merge(UrlValidator(url=url, etag=etag, last_modified=last_modified,
+                                       updated_at=utcnow()))
 
     def raw_page(self, job_id: str) -> RawPage | None:
         """The kept download of a job, if any."""
@@ -139,6 +147,16 @@ class Ledger:
         with self.session() as session:
             session.execute(update(Job).where(Job.id == job_id)
                             .values(lease_until=utcnow() + self.lease))
+
+    def statuses(self, job_ids: Iterable[str]) -> Counter[str]:
+        """How many of the given jobs are in each status."""
+        wanted = list(job_ids)
+        counts: Counter[str] = Counter()
+        with self.session() as session:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                counts.update(session.scalars(select(Job.status).where(Job.id.in_(chunk))))
+        return counts
 
     def counts(self) -> dict[str, int]:
         """Jobs per status."""

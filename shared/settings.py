@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     fetch_deadline: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
+    # Politeness: requests per second to one host, shared by all fetch workers.
+    host_rate: float = 1.0
     # A job left open this long (seconds) is re-enqueued by the sweeper.
     job_lease_seconds: int = 900
     # A job that has been attempted this many times becomes a dead letter.

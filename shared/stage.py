@@ -21,7 +21,8 @@ log = logging.getLogger("copydesk.stage")
 STAGES = ("fetch", "clean", "extract", "store")
 NEXT_STAGE = {"fetch": "clean", "clean": "extract", "extract": "store"}
 STAGE_INPUT: dict[str, type[Payload]] = {
-    "fetch": FetchJob, "clean": RawPage, "extract": CleanPage, "store": Article,
+    "discover": FetchJob, "fetch": FetchJob, "clean": RawPage, "extract": CleanPage,
+    "store": Article,
 }
 # Infrastructure trouble: the same message will succeed once the service is back.
 RETRYABLE: tuple[type[BaseException], ...] = (
