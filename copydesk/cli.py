@@ -1,0 +1,159 @@
+"""The `copydesk` command line: thin commands over the pipeline, the ledger and the workers."""
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from copydesk import queries
+from copydesk.sources import Source, SourceError, load_sources, source_from_argument
+from shared.settings import get_settings
+
+app = typer.Typer(help="copydesk: keep a news archive complete and clean.", no_args_is_help=True)
+console = Console(stderr=True)
+STAGE_NAMES = ("fetch", "clean", "extract", "store", "all")
+
+
+def _sources(arguments: list[str]) -> list[Source]:
+    try:
+        return [source_from_argument(argument) for argument in arguments]
+    except SourceError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+
+
+@app.command()
+def run(sources: Annotated[list[str], typer.Argument(help="URLs, files or folders")]) -> None:
+    """Run the whole pipeline in this process (embedded mode: no Redis needed)."""
+    from copydesk.pipeline import InProcess
+
+    parsed = _sources(sources)
+    pipeline = InProcess(get_settings())
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("ingesting", total=None)
+        summary = pipeline.run(parsed, lambda done, total: bar.update(task, completed=done,
+                                                                      total=total))
+    for record in queries.articles_of_jobs(pipeline.ledger, pipeline.accepted_jobs):
+        words = len(record["text"].split())
+        typer.echo(f"stored  {record['id']:>5}  {words:>6} words  {record['title'] or '-'}"
+                   f"  <{record['url']}>")
+    for letter in queries.dead_letters_of_jobs(pipeline.ledger, pipeline.accepted_jobs):
+        typer.echo(f"dead    {letter['reason']:<18} {letter['url']}  ({letter['message']})")
+    typer.echo(f"accepted {summary.accepted}, stored {summary.stored}, "
+               f"unchanged {summary.unchanged}, dead-lettered {summary.dead}")
+
+
+@app.command()
+def submit(sources: Annotated[list[str], typer.Argument(help="URLs, files or folders")]) -> None:
+    """Send sources to the workers through Redis."""
+    from copydesk.pipeline import submit as submit_source
+    from copydesk.worker import celery_app
+    from shared import runtime
+
+    parsed = _sources(sources)
+    celery_app()
+    ledger = runtime.ledger()
+    for source in parsed:
+        count = submit_source(source, ledger)
+        typer.echo(f"submitted {source.location}: {count} job(s) queued")
+
+
+@app.command()
+def status(wait: Annotated[bool, typer.Option(help="return when no job is open")] = False,
+           timeout: Annotated[float, typer.Option(help="give up waiting after seconds")] = 0,
+           ) -> None:
+    """Queue depth per stage and jobs open, stored, dead-lettered."""
+    started = time.monotonic()
+    while True:
+        report = queries.status_report()
+        if not wait or report["jobs"].get("open", 0) == 0:
+            break
+        if timeout and time.monotonic() - started > timeout:
+            typer.echo(json.dumps(report))
+            raise typer.Exit(1)
+        time.sleep(1)
+    typer.echo(json.dumps(report))
+
+
+@app.command()
+def worker(stage: Annotated[str, typer.Argument(help="fetch, clean, extract, store or all")],
+           concurrency: Annotated[int, typer.Option(help="parallel tasks")] = 0,
+           pool: Annotated[str, typer.Option(help="prefork, threads or solo")] = "") -> None:
+    """Run a worker for one stage's queue (or all of them)."""
+    from copydesk.worker import start_worker
+
+    if stage not in STAGE_NAMES:
+        console.print(f"[red]error:[/red] STAGE must be one of {', '.join(STAGE_NAMES)}")
+        raise typer.Exit(2)
+    start_worker(stage, concurrency, pool)
+
+
+@app.command()
+def beat(sources_file: Annotated[Path | None, typer.Option("--sources")] = None) -> None:
+    """Run the schedules of a sources file (sources.toml)."""
+    from copydesk.worker import start_beat
+
+    path = sources_file or Path(get_settings().sources_file)
+    try:
+        start_beat(load_sources(path))
+    except SourceError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+
+
+@app.command()
+def export(fmt: Annotated[str, typer.Option("--format")] = "jsonl",
+           out: Annotated[Path | None, typer.Option()] = None) -> None:
+    """Every stored article, one JSON object per line."""
+    if fmt != "jsonl":
+        console.print(f"[red]error:[/red] unknown format {fmt!r}")
+        raise typer.Exit(2)
+    stream = out.open("w", encoding="utf-8") if out else sys.stdout
+    try:
+        for record in queries.all_articles():
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    finally:
+        if out:
+            stream.close()
+
+
+@app.command("dead-letters")
+def dead_letters(fmt: Annotated[str, typer.Option("--format")] = "jsonl") -> None:
+    """Every dead letter: url, stage, reason, message, attempts."""
+    for letter in queries.all_dead_letters():
+        typer.echo(json.dumps(letter, ensure_ascii=False))
+
+
+@app.command()
+def health() -> None:
+    """Exit 0 when Redis and the database answer (the containers' health check)."""
+    from sqlalchemy import text
+
+    from shared import runtime
+
+    try:
+        runtime.redis_client().ping()
+        with runtime.ledger().session() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as error:
+        console.print(f"[red]unhealthy:[/red] {error}")
+        raise typer.Exit(1) from error
+    typer.echo("ok")
+
+
+@app.command("extract")
+def extract_filter(jsonl: Annotated[bool, typer.Option("--jsonl")] = True) -> None:
+    """Read {"url", "html"} lines on stdin, write one Article JSON line each (no DB, no network)."""
+    from copydesk.filter import extract_lines
+
+    extract_lines(sys.stdin, sys.stdout)
+
+
+if __name__ == "__main__":
+    app()

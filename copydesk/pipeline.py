@@ -1,0 +1,113 @@
+"""The one place the stages are wired together: in this process, or through the workers."""
+
+import itertools
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from services.clean.clean import clean
+from services.extract.extract import extract
+from services.fetch.client import FetchLimits, HttpClient
+
+from copydesk.sources import Source
+from services.fetch.stage import accept_local, discover_and_accept, fetch_and_keep, source_job
+from services.store.store import store_and_close
+from shared import runtime
+from shared.celery_app import DISCOVER_TASK, send
+from shared.ledger import Ledger
+from shared.models import FetchJob, Payload, RawPage
+from shared.settings import Settings
+from shared.stage import RETRYABLE, run_step
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How the jobs of one run ended."""
+
+    accepted: int
+    stored: int
+    unchanged: int
+    dead: int
+    open: int
+
+    @classmethod
+    def of(cls, statuses: Counter[str]) -> "Summary":
+        ended = ("stored", "unchanged", "dead", "open")  # an expanded feed is no article
+        return cls(accepted=sum(statuses[s] for s in ended), stored=statuses["stored"],
+                   unchanged=statuses["unchanged"], dead=statuses["dead"], open=statuses["open"])
+
+
+class InProcess:
+    """All four stages in this process, on the same functions and ledger the workers use."""
+
+    def __init__(self, settings: Settings, client: HttpClient | None = None):
+        self.ledger: Ledger = runtime.ledger(settings)
+        self.client = client or HttpClient(FetchLimits.from_settings(settings))
+        self.furniture = None
+        self.accepted_jobs: list[str] = []
+
+    def expand(self, source: Source) -> list[Payload]:
+        """The accepted jobs of a source, as fetch jobs or pages already in hand."""
+        if not source.is_url:
+            return accept_local(source.location, source.name, self.ledger)
+        job = source_job(source.name, source.location, self.ledger)
+        self.accepted_jobs.append(job.job_id)
+        found = self._step("discover", job, self._discover)
+        return found if isinstance(found, list) else []
+
+    def process(self, payload: Payload) -> None:
+        """Carry one job through the remaining stages."""
+        raw = self._step("fetch", payload, self._fetch) if isinstance(payload, FetchJob) \
+            else payload
+        if not isinstance(raw, RawPage):
+            return
+        page = self._step("clean", raw, lambda r: clean(r, self.furniture))
+        article = page and self._step("extract", page, extract)
+        if article:
+            self._step("store", article, lambda a: store_and_close(a, self.ledger))
+
+    def run(self, sources: Iterable[Source],
+            progress: Callable[[int, int], None] | None = None) -> Summary:
+        """Expand every source, process every accepted job, and say how they ended."""
+        payloads = [payload for source in sources for payload in self.expand(source)]
+        self.accepted_jobs.extend(_job_ids(payloads))
+        for done, payload in enumerate(payloads, 1):
+            self.process(payload)
+            if progress:
+                progress(done, len(payloads))
+        return Summary.of(self.ledger.statuses(self.accepted_jobs))
+
+    def _discover(self, job: FetchJob) -> list[Payload]:
+        return discover_and_accept(job, self.client, self.ledger)
+
+    def _fetch(self, job: FetchJob) -> RawPage | None:
+        return fetch_and_keep(job, self.client, self.ledger)
+
+    def _step(self, stage: str, payload: Payload, work: Callable) -> object:
+        return self._retrying(lambda: run_step(stage, payload, work, self.ledger))
+
+    @staticmethod
+    def _retrying(call: Callable) -> object:
+        # The same backoff the workers get from Celery; run_step's attempt cap ends it.
+        for attempt in itertools.count():
+            try:
+                return call()
+            except RETRYABLE:
+                time.sleep(min(30.0, 0.5 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
+
+def _job_ids(payloads: Iterable[Payload]) -> list[str]:
+    return [payload.job_id for payload in payloads if isinstance(payload, FetchJob | RawPage)]
+
+
+def submit(source: Source, ledger: Ledger) -> int:
+    """Hand a source to the workers: URLs go to discovery, local files straight to their stage."""
+    if source.is_url:
+        send(DISCOVER_TASK, source_job(source.name, source.location, ledger))
+        return 1
+    payloads = accept_local(source.location, source.name, ledger)
+    for payload in payloads:
+        send("fetch" if isinstance(payload, FetchJob) else "clean", payload)
+    return len(payloads)

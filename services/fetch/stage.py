@@ -1,0 +1,96 @@
+"""The fetch service's steps with the ledger: discover a source, fetch and keep a page."""
+
+from pathlib import Path
+
+from services.fetch.client import Download, HttpClient, decode_body
+from services.fetch.discover import Discovery, discover
+from services.fetch.fetch import fetch
+from services.fetch.local import discover_local, local_files, local_page
+from services.fetch.urls import normalize_url
+from shared.errors import PermanentError
+from shared.ledger import Ledger
+from shared.models import DeadLetter, FetchJob, Payload, RawPage, utcnow
+
+
+def fetch_and_keep(job: FetchJob, client: HttpClient, ledger: Ledger) -> RawPage | None:
+    """Download a job's URL conditionally and keep the page; a 304 closes the job unchanged."""
+    raw = fetch(job, client, **ledger.validators(job.url))
+    if raw.status == 304:
+        ledger.close(job.job_id, "unchanged")
+        return None
+    ledger.keep_raw(raw)
+    return raw
+
+
+def discover_and_accept(job: FetchJob, client: HttpClient, ledger: Ledger) -> list[Payload]:
+    """Look at a source URL: a feed or sitemap gives a job per new article, a page itself."""
+    found = discover(job.url, client, **ledger.validators(job.url))
+    return accept_discovery(found, job, ledger)
+
+
+def accept_discovery(found: Discovery, job: FetchJob, ledger: Ledger) -> list[Payload]:
+    """Turn what discovery saw into accepted work, closing the source's own job."""
+    if found.page is not None:
+        raw = raw_from_download(found.page, job.job_id, job.source)
+        ledger.keep_raw(raw)
+        return [raw]
+    ledger.keep_validators(job.url, found.etag, found.last_modified)
+    payloads: list[Payload] = []
+    for item in found.urls:
+        url = normalize_url(item.url)
+        job_id = ledger.accept(url, job.source, dict(item.hints), skip_seen=True)
+        if job_id:
+            payloads.append(FetchJob(job_id=job_id, url=url, source=job.source,
+                                     hints=dict(item.hints)))
+    ledger.close(job.job_id, "expanded")
+    return payloads
+
+
+def raw_from_download(download: Download, job_id: str, source: str) -> RawPage:
+    """A download that already happened (a source that was a page, a WARC record)."""
+    body, encoding = decode_body(download)
+    content_type = "text/plain" if download.content_type == "text/plain" else "text/html"
+    return RawPage(job_id=job_id, source=source, url=normalize_url(download.url),
+                   final_url=download.final_url, status=download.status,
+                   content_type=content_type, encoding=encoding, body=body, fetched_at=utcnow(),
+                   etag=download.etag, last_modified=download.last_modified)
+
+
+def accept_local(location: str, source: str, ledger: Ledger) -> list[Payload]:
+    """Accept a local file, or every file of a folder; local feeds and sitemaps are expanded."""
+    payloads: list[Payload] = []
+    for path in local_files(Path(location)):
+        job_id = ledger.accept(str(path), source)
+        if job_id is None:
+            continue
+        job = FetchJob(job_id=job_id, url=str(path), source=source)
+        if path.suffix == ".xml":
+            payloads.extend(accept_discovery(discover_local(path), job, ledger))
+            continue
+        try:
+            raw = local_page(path, job_id=job_id, source=source)
+        except (PermanentError, OSError) as error:
+            reason = error.reason if isinstance(error, PermanentError) else "unreadable_file"
+            ledger.dead_letter(DeadLetter(job_id=job_id, url=str(path), source=source,
+                                          stage="fetch", reason=reason, message=str(error)))
+            continue
+        ledger.keep_raw(raw)
+        payloads.append(raw)
+    return payloads
+
+
+def source_job(name: str, location: str, ledger: Ledger) -> FetchJob:
+    """A job for looking at a source URL: it becomes the page's job, or closes as expanded."""
+    url = normalize_url(location)
+    job_id = ledger.accept(url, name)
+    assert job_id is not None  # accept only declines when asked to skip seen URLs
+    return FetchJob(job_id=job_id, url=url, source=name)
+
+
+def run_slot(period_seconds: float, cron: str, now: float) -> str:
+    """The schedule slot a scheduled run belongs to: every beat computes the same one."""
+    if cron:
+        from croniter import croniter
+
+        return str(int(croniter(cron, now).get_prev(float)))
+    return str(int(now // period_seconds)) if period_seconds > 0 else str(int(now))
