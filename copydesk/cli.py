@@ -3,8 +3,9 @@
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -108,26 +109,115 @@ def beat(sources_file: Annotated[Path | None, typer.Option("--sources")] = None)
 
 
 @app.command()
-def export(fmt: Annotated[str, typer.Option("--format")] = "jsonl",
-           out: Annotated[Path | None, typer.Option()] = None) -> None:
-    """Every stored article, one JSON object per line."""
-    if fmt != "jsonl":
-        console.print(f"[red]error:[/red] unknown format {fmt!r}")
-        raise typer.Exit(2)
-    stream = out.open("w", encoding="utf-8") if out else sys.stdout
-    try:
-        for record in queries.all_articles():
-            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-    finally:
-        if out:
-            stream.close()
+def export(fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parquet")] = "jsonl",
+           out: Annotated[Path | None, typer.Option(help="file to write (stdout if none)")] = None,
+           ) -> None:
+    """Every stored article: one JSON object per line (or CSV rows, or a Parquet file)."""
+    from copydesk import export as writers
+
+    if fmt not in writers.FORMATS:
+        _fail(f"unknown format {fmt!r}; use one of {', '.join(writers.FORMATS)}")
+    records = queries.all_articles()
+    if fmt == "parquet":
+        if out is None:
+            _fail("--format parquet needs --out FILE")
+        count = writers.write_parquet(records, out)
+    else:
+        write = writers.write_csv if fmt == "csv" else writers.write_jsonl
+        if out is None:
+            count = write(records, sys.stdout)
+        else:
+            with out.open("w", encoding="utf-8", newline="") as stream:
+                count = write(records, stream)
+    console.print(f"exported {count} article(s)")
 
 
-@app.command("dead-letters")
-def dead_letters(fmt: Annotated[str, typer.Option("--format")] = "jsonl") -> None:
-    """Every dead letter: url, stage, reason, message, attempts."""
-    for letter in queries.all_dead_letters():
-        typer.echo(json.dumps(letter, ensure_ascii=False))
+dead_letters_app = typer.Typer(help="List dead letters, or send them through again.")
+app.add_typer(dead_letters_app, name="dead-letters")
+
+
+@dead_letters_app.callback(invoke_without_command=True)
+def dead_letters(ctx: typer.Context,
+                 fmt: Annotated[str, typer.Option("--format")] = "jsonl") -> None:
+    """Every dead letter, one JSON line each: url, stage, reason, message, attempts."""
+    if ctx.invoked_subcommand is None:
+        for letter in queries.all_dead_letters():
+            typer.echo(json.dumps(letter, ensure_ascii=False))
+
+
+@dead_letters_app.command("retry")
+def dead_letters_retry(
+        reason: Annotated[str | None, typer.Option(help="only this reason code")] = None,
+        in_process: Annotated[bool, typer.Option(help="run here, not on the workers")] = False,
+) -> None:
+    """Reopen dead-lettered jobs and run them again from the earliest stage they can."""
+    from copydesk.replay import reopen_dead_letters
+    from shared import runtime
+
+    restarts = reopen_dead_letters(runtime.ledger(), reason)
+    _dispatch(restarts, in_process)
+    typer.echo(f"retrying {len(restarts)} dead-lettered job(s)")
+
+
+@app.command()
+def replay(stage: Annotated[str, typer.Option(help="clean, extract or store")],
+           source: Annotated[str | None, typer.Option(help="only this source")] = None,
+           since: Annotated[datetime | None, typer.Option(help="kept since this date")] = None,
+           in_process: Annotated[bool, typer.Option(help="run here, not on the workers")] = False,
+           ) -> None:
+    """Re-run a stage over kept raw pages, without fetching; unchanged results change nothing.
+
+    The stages before STAGE are computed again here from the raw page (they are deterministic);
+    STAGE and those after it run on the workers, or here with --in-process.
+    """
+    from copydesk.pipeline import InProcess
+    from copydesk.replay import REPLAY_STAGES, kept_pages, replay_job
+    from shared import runtime
+
+    if stage not in REPLAY_STAGES:
+        _fail(f"--stage must be one of {', '.join(REPLAY_STAGES)}")
+    ledger = runtime.ledger()
+    pipeline = InProcess(get_settings())
+    restarts = []
+    for raw in kept_pages(ledger, source, since):
+        payload = pipeline.prepare(stage, replay_job(ledger, raw, stage))
+        if payload is not None:
+            restarts.append((stage, payload))
+    _dispatch(restarts, in_process, pipeline)
+    typer.echo(f"replayed {len(restarts)} page(s) from {stage}")
+
+
+def _dispatch(restarts: list, in_process: bool, pipeline: object = None) -> None:
+    """Send (stage, payload) pairs to the workers, or finish them in this process."""
+    from copydesk.pipeline import InProcess
+    from copydesk.worker import celery_app
+    from shared.celery_app import send
+
+    if not in_process:
+        celery_app()
+        for stage, payload in restarts:
+            send(stage, payload)
+        return
+    runner = pipeline if isinstance(pipeline, InProcess) else InProcess(get_settings())
+    for stage, payload in restarts:
+        runner.resume(stage, payload)
+
+
+@app.command()
+def search(query: Annotated[str, typer.Argument(help="words to look for")],
+           limit: Annotated[int, typer.Option(help="most results")] = 20) -> None:
+    """Full-text search over stored articles (PostgreSQL full-text search, SQLite FTS5)."""
+    from copydesk.search import search as run_search
+    from shared import runtime
+
+    for hit in run_search(runtime.ledger(), query, limit):
+        typer.echo(f"{hit['id']:>6}  {hit['title'] or '-'}  <{hit['url']}>\n        "
+                   f"{' '.join(str(hit['snippet']).split())}")
+
+
+def _fail(message: str) -> NoReturn:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
 
 
 @app.command()

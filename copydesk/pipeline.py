@@ -60,12 +60,35 @@ class InProcess:
         """Carry one job through the remaining stages."""
         raw = self._step("fetch", payload, self._fetch) if isinstance(payload, FetchJob) \
             else payload
-        if not isinstance(raw, RawPage):
-            return
-        page = self._step("clean", raw, lambda r: clean(r, self.furniture))
-        article = page and self._step("extract", page, extract)
-        if article:
-            self._step("store", article, lambda a: store_and_close(a, self.ledger))
+        if isinstance(raw, RawPage):
+            self._chain(raw, start="clean")
+
+    def resume(self, stage: str, payload: Payload) -> None:
+        """Carry a payload from `stage` to the end (a replay, a retried dead letter)."""
+        if stage == "discover":
+            found = self._step("discover", payload, self._discover)
+            for item in found if isinstance(found, list) else []:
+                self.process(item)
+        elif stage == "fetch":
+            self.process(payload)
+        else:
+            self._chain(payload, start=stage)
+
+    def prepare(self, stage: str, raw: RawPage) -> Payload | None:
+        """Run the stages before `stage` on a raw page; the payload `stage` takes, or None."""
+        return self._chain(raw, start="clean", stop=stage)
+
+    def _chain(self, payload: Payload | None, start: str, stop: str = "") -> Payload | None:
+        works: dict[str, Callable] = {
+            "clean": lambda raw: clean(raw, self.furniture), "extract": extract,
+            "store": lambda article: store_and_close(article, self.ledger)}
+        names = list(works)
+        for name in names[names.index(start):]:
+            if name == stop or payload is None:
+                return payload
+            result = self._step(name, payload, works[name])
+            payload = result if isinstance(result, Payload) else None
+        return payload
 
     def run(self, sources: Iterable[Source],
             progress: Callable[[int, int], None] | None = None) -> Summary:

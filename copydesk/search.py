@@ -1,0 +1,44 @@
+"""`copydesk search`: full-text search over stored articles (PostgreSQL FTS, SQLite FTS5)."""
+
+import re
+from typing import Any
+
+from sqlalchemy import text
+
+from shared.ledger import Ledger
+
+_PG_QUERY = text("""
+    SELECT id, title, url,
+           ts_headline('english', text, query, 'MaxWords=25, MinWords=10') AS snippet
+    FROM articles, websearch_to_tsquery('english', :q) AS query
+    WHERE to_tsvector('english', coalesce(title, '') || ' ' || text) @@ query
+    ORDER BY ts_rank(to_tsvector('english', coalesce(title, '') || ' ' || text), query) DESC,
+             id
+    LIMIT :limit
+""")
+_SQLITE_QUERY = text("""
+    SELECT a.id, a.title, a.url, snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet
+    FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+    WHERE articles_fts MATCH :q
+    ORDER BY rank, a.id
+    LIMIT :limit
+""")
+
+
+def fts5_query(query: str) -> str:
+    """A user's words as an FTS5 query: every word required, none read as FTS5 syntax."""
+    words = re.findall(r"\w+", query)
+    return " ".join(f'"{word}"' for word in words)
+
+
+def search(ledger: Ledger, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """The best-matching articles for `query`, with a snippet of the matching text."""
+    with ledger.session() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            rows = session.execute(_PG_QUERY, {"q": query, "limit": limit})
+        else:
+            match = fts5_query(query)
+            if not match:
+                return []
+            rows = session.execute(_SQLITE_QUERY, {"q": match, "limit": limit})
+        return [dict(row._mapping) for row in rows]
