@@ -1,14 +1,18 @@
 """Read-side queries for the command line: articles, dead letters, status."""
 
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
 
 from shared import runtime
+from shared.celery_app import DONE_KEY
 from shared.db import ArticleRecord, DeadLetterRecord, Job
 from shared.ledger import Ledger
-from shared.records import dead_letter_record, export_record
+from shared.records import as_utc, dead_letter_record, export_record
 from shared.stage import STAGES
 
 # Kombu's Redis transport keeps a queue's messages in the list of its name, and in one list per
@@ -60,9 +64,47 @@ def queue_depths() -> dict[str, int]:
             for stage in STAGES}
 
 
+def done_per_minute(minutes: int = 5) -> dict[str, float]:
+    """Messages each stage finished per minute, averaged over the last complete minutes."""
+    client = runtime.redis_client()
+    now = int(time.time() // 60)
+    rates = {}
+    for stage in STAGES:
+        keys = [f"{DONE_KEY}:{stage}:{minute}" for minute in range(now - minutes, now)]
+        rates[stage] = sum(int(v or 0) for v in client.mget(keys)) / minutes
+    return rates
+
+
 def status_report() -> dict[str, Any]:
-    """Queue depth per stage, and jobs per status."""
-    counts = runtime.ledger().counts()
+    """Per stage: queued, open (in flight), done per minute, failed; jobs; per source."""
+    ledger = runtime.ledger()
+    counts = ledger.counts()
+    with ledger.session() as session:
+        in_flight = dict(session.execute(select(Job.stage, func.count()).where(
+            Job.status == "open").group_by(Job.stage)).all())
+        failed = dict(session.execute(select(DeadLetterRecord.stage, func.count())
+                                      .group_by(DeadLetterRecord.stage)).all())
+        sources = _source_report(session)
+    try:
+        queued, rates = queue_depths(), done_per_minute()
+    except RedisError:  # the embedded mode has no Redis: the ledger still answers
+        queued, rates = {}, {}
+    stages = {stage: {"queued": queued.get(stage), "open": in_flight.get(stage, 0),
+                      "done_per_minute": rates.get(stage), "failed": failed.get(stage, 0)}
+              for stage in ("discover", *STAGES)}
     jobs = {status: counts.get(status, 0)
             for status in ("open", "stored", "unchanged", "dead", "expanded")}
-    return {"queues": queue_depths(), "jobs": jobs}
+    return {"stages": stages, "jobs": jobs, "sources": sources,
+            "queues": queued}
+
+
+def _source_report(session: Any) -> dict[str, dict[str, Any]]:
+    """Each source's last run and the articles its jobs stored in the last day."""
+    since = datetime.now(UTC) - timedelta(days=1)
+    last_runs = session.execute(select(Job.source, func.max(Job.created_at))
+                                .group_by(Job.source)).all()
+    new = dict(session.execute(select(ArticleRecord.source, func.count()).where(
+        ArticleRecord.created_at >= since).group_by(ArticleRecord.source)).all())
+    return {source: {"last_run": as_utc(at).isoformat() if at else None,
+                     "new_articles_24h": new.get(source, 0)}
+            for source, at in last_runs}

@@ -6,9 +6,12 @@ from datetime import timedelta
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init
 
+from copydesk.queries import queue_depths
 from copydesk.sources import Source
 from shared.celery_app import SOURCE_RUN_TASK, SWEEP_TASK, make_app
+from shared.observability import configure_logging, serve_metrics
 from shared.settings import get_settings
 from shared.stage import STAGES
 
@@ -37,6 +40,11 @@ def start_worker(stage: str, concurrency: int = 0, pool: str = "") -> None:
     pool = pool or default_pool
     concurrency = concurrency or default_concurrency or os.cpu_count() or 2
     queues = ",".join(STAGES) if stage == "all" else stage
+    settings = get_settings()
+    configure_logging(settings.log_json)
+    if settings.metrics_port:
+        worker_init.connect(lambda **_: serve_metrics(settings.metrics_port, queue_depths),
+                            weak=False)
     celery_app().worker_main([
         "worker", "--queues", queues, "--hostname", f"{stage}-{os.getpid()}@%h",
         "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
@@ -66,6 +74,7 @@ def beat_schedule(sources: list[Source], sweep_every: float = 60.0) -> dict[str,
 def start_beat(sources: list[Source]) -> None:
     """Run beat until stopped; its schedule state lives in a private temporary folder."""
     app = celery_app()
+    configure_logging(get_settings().log_json)
     app.conf.beat_schedule = beat_schedule(sources)
     state = os.path.join(tempfile.mkdtemp(prefix="copydesk-beat-"), "schedule")
     app.Beat(schedule=state, loglevel="INFO").run()

@@ -1,6 +1,7 @@
 """The Celery app factory: the delivery guarantees copydesk relies on, set in one place."""
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ from shared.settings import Settings
 from shared.stage import NEXT_STAGE, RETRYABLE, STAGE_INPUT, STAGES, run_step
 
 log = logging.getLogger("copydesk.worker")
+DONE_KEY = "copydesk:done"
 
 # Queues beyond the four stages: source expansion runs beside fetch, upkeep beside store.
 DISCOVER_TASK = "discover"
@@ -88,4 +90,11 @@ def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
     result = run_step(stage, payload, work, runtime.ledger())
     if isinstance(result, Payload) and stage in NEXT_STAGE:
         send(NEXT_STAGE[stage], result)
+    count_done(stage)
     return result
+
+
+def count_done(stage: str) -> None:
+    """Count a finished message in this minute's per-stage counter (for `copydesk status`)."""
+    key = f"{DONE_KEY}:{stage}:{int(time.time() // 60)}"
+    runtime.redis_client().pipeline().incr(key).expire(key, 3600).execute()

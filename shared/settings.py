@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     task_time_limit: int = 300
     sources_file: str = "sources.toml"
     log_json: bool = False
+    # Workers serve Prometheus metrics on this port (0: off).
+    metrics_port: int = 0
 
 
 @lru_cache

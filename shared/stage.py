@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from shared.errors import PermanentError, TransientError
 from shared.ledger import Ledger
 from shared.models import Article, CleanPage, DeadLetter, FetchJob, Payload, RawPage
+from shared.observability import DEAD_LETTERS, STAGE_OUTCOMES, timed
 
 log = logging.getLogger("copydesk.stage")
 
@@ -49,12 +50,17 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
     makes them a dead letter. Anything else unexpected becomes a dead letter at once.
     """
     job_id, url, source = job_of(payload)
+    context = {"job_id": job_id, "url": url, "stage": stage, "source": source}
     begin = ledger.begin(job_id, stage)
     if not begin.proceed:
-        log.info("job %s already closed, skipping %s", job_id, stage)
+        log.info("job already closed, skipping", extra=context)
+        STAGE_OUTCOMES.labels(stage, "skipped").inc()
         return None
 
     def dead(reason: str, message: str) -> None:
+        log.warning("dead letter: %s: %s", reason, message, extra=context)
+        STAGE_OUTCOMES.labels(stage, "dead").inc()
+        DEAD_LETTERS.labels(stage, reason).inc()
         ledger.dead_letter(DeadLetter(job_id=job_id, url=url, source=source, stage=stage,
                                       reason=reason, message=message, attempts=begin.attempts))
 
@@ -62,7 +68,10 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
         dead("too_many_attempts", f"{stage} was started {begin.attempts - 1} times without ending")
         return None
     try:
-        return work(payload)
+        with timed(stage):
+            result = work(payload)
+        STAGE_OUTCOMES.labels(stage, "ok").inc()
+        return result
     except PermanentError as error:
         dead(error.reason, error.message)
     except RETRYABLE as error:
@@ -70,8 +79,10 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
             reason = error.reason if isinstance(error, TransientError) else "infrastructure"
             dead(reason, f"gave up after {begin.attempts} attempts: {error}")
             return None
+        log.info("will retry: %s", error, extra=context)
+        STAGE_OUTCOMES.labels(stage, "retry").inc()
         raise
     except Exception as error:  # a bug or a page no rule foresaw: record it, keep the worker
-        log.exception("%s failed on %s", stage, url)
+        log.exception("unexpected failure", extra=context)
         dead("internal_error", f"{type(error).__name__}: {error}")
     return None
