@@ -13,9 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from copydesk import queries
 from copydesk.sources import Source, SourceError, load_sources, source_from_argument
+from copydesk.sources_cli import sources_app
 from shared.settings import get_settings
 
 app = typer.Typer(help="copydesk: keep a news archive complete and clean.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
 console = Console(stderr=True)
 STAGE_NAMES = ("fetch", "clean", "extract", "store", "all")
 
@@ -218,6 +220,21 @@ def search(query: Annotated[str, typer.Argument(help="words to look for")],
 def _fail(message: str) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(2)
+
+
+@app.command()
+def show(url: Annotated[str, typer.Argument(help="the article's URL or canonical URL")]) -> None:
+    """One stored article in full, with what the clean stage cut from it and why."""
+    record = queries.article_by_url(url)
+    if record is None:
+        _fail(f"no stored article for {url}")
+    removed = record.pop("removed", [])
+    text = record.pop("text")
+    typer.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    typer.echo("\n--- text ---\n" + text)
+    typer.echo(f"\n--- cut by the clean stage ({len(removed)}) ---")
+    for cut in removed:
+        typer.echo(f"[{cut['reason']}] {cut['text']}")
 
 
 @app.command()

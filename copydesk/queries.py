@@ -34,6 +34,18 @@ def all_articles(batch: int = 500) -> Iterator[dict[str, Any]]:
         last = rows[-1].id
 
 
+def article_by_url(url: str) -> dict[str, Any] | None:
+    """The export record of the article at `url` (its own or canonical URL), with its cuts."""
+    with runtime.ledger().session() as session:
+        record = session.scalar(select(ArticleRecord).where(
+            (ArticleRecord.canonical_url == url) | (ArticleRecord.url == url)).limit(1))
+        if record is None:
+            return None
+        return {**export_record(record), "removed": record.fields.get("removed", []),
+                "date_sources": record.fields.get("date_sources", {}),
+                "page_kind": record.page_kind, "cluster_id": record.cluster_id}
+
+
 def all_dead_letters() -> list[dict[str, Any]]:
     with runtime.ledger().session() as session:
         rows = session.scalars(select(DeadLetterRecord).order_by(DeadLetterRecord.id))
