@@ -10,7 +10,7 @@ from celery.signals import worker_init
 
 from copydesk.queries import queue_depths
 from copydesk.sources import Source
-from shared.celery_app import SOURCE_RUN_TASK, SWEEP_TASK, make_app
+from shared.celery_app import REVISIT_TASK, SOURCE_RUN_TASK, SWEEP_TASK, make_app
 from shared.observability import configure_logging, serve_metrics
 from shared.settings import get_settings
 from shared.stage import STAGES
@@ -56,6 +56,7 @@ def beat_schedule(sources: list[Source], sweep_every: float = 60.0) -> dict[str,
     """Celery beat entries: one per source, and the ledger sweeper."""
     schedule: dict[str, dict] = {
         "sweep-ledger": {"task": SWEEP_TASK, "schedule": timedelta(seconds=sweep_every)},
+        "revisit-live-blogs": {"task": REVISIT_TASK, "schedule": timedelta(seconds=60)},
     }
     for source in sources:
         if source.cron:

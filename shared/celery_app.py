@@ -21,6 +21,7 @@ DONE_KEY = "copydesk:done"
 DISCOVER_TASK = "discover"
 SOURCE_RUN_TASK = "source_run"
 SWEEP_TASK = "sweep"
+REVISIT_TASK = "revisit"
 
 
 def make_app(settings: Settings) -> Celery:
@@ -30,6 +31,7 @@ def make_app(settings: Settings) -> Celery:
     routes[DISCOVER_TASK] = {"queue": "fetch"}
     routes[SOURCE_RUN_TASK] = {"queue": "fetch"}
     routes[SWEEP_TASK] = {"queue": "store"}
+    routes[REVISIT_TASK] = {"queue": "fetch"}
     app.conf.update(
         task_routes=routes,
         task_default_queue="fetch",

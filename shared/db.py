@@ -99,6 +99,9 @@ class ArticleRecord(Base):
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Live blogs are looked at again: sooner while they change, later once they stop.
+    next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
+    visit_interval: Mapped[int | None] = mapped_column(Integer)
 
 
 class RevisionRecord(Base):

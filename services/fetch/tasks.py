@@ -8,8 +8,16 @@ from celery import shared_task
 from services.fetch.client import FetchLimits, HttpClient
 from services.fetch.stage import discover_and_accept, fetch_and_keep, run_slot, source_job
 from shared import runtime
-from shared.celery_app import DISCOVER_TASK, SOURCE_RUN_TASK, deliver, send, task_options
+from shared.celery_app import (
+    DISCOVER_TASK,
+    REVISIT_TASK,
+    SOURCE_RUN_TASK,
+    deliver,
+    send,
+    task_options,
+)
 from shared.models import FetchJob, Payload, RawPage
+from shared.revisits import due_revisits
 from shared.settings import get_settings
 
 OPTIONS = task_options(get_settings().max_attempts)
@@ -38,6 +46,15 @@ def fetch_task(message: str) -> None:
 def discover_task(message: str) -> None:
     for payload in deliver("discover", message, _discover) or []:
         send("fetch" if isinstance(payload, FetchJob) else "clean", payload)
+
+
+@shared_task(name=REVISIT_TASK, ignore_result=True)
+def revisit_task() -> int:
+    """Fetch again the live blogs whose next visit is due."""
+    jobs = due_revisits(runtime.ledger())
+    for job in jobs:
+        send("fetch", job)
+    return len(jobs)
 
 
 @shared_task(name=SOURCE_RUN_TASK, ignore_result=True)

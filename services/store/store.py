@@ -12,6 +12,7 @@ from shared.errors import TransientError
 from shared.ledger import Ledger
 from shared.models import Article, Entry, utcnow
 from shared.records import as_utc
+from shared.revisits import after_visit
 
 Outcome = Literal["stored", "revised", "unchanged"]
 
@@ -46,6 +47,7 @@ def store(article: Article, sessions: sessionmaker) -> Stored:
 def _insert(session: Session, article: Article) -> Stored:
     record = ArticleRecord(canonical_url=article.canonical_url, revision=1, created_at=utcnow())
     _assign(record, article, article.entries)
+    after_visit(record, changed=True)
     session.add(record)
     session.flush()
     _add_revision(session, record, article)
@@ -56,6 +58,7 @@ def _revise(session: Session, record: ArticleRecord, article: Article) -> Stored
     known = tuple(Entry.model_validate(entry) for entry in record.fields.get("entries", []))
     record.revision += 1
     _assign(record, article, merge_entries(known, article.entries))
+    after_visit(record, changed=True)
     _add_revision(session, record, article)
     return Stored("revised", record.id, record.revision)
 

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +64,8 @@ class Workers:
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Signal a worker's whole process group (its pool children too)."""
         process = self.processes.pop(name)
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
         process.wait(30)
 
     def stop_all(self) -> None:
