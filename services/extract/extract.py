@@ -1,0 +1,111 @@
+"""The extract stage: a clean page in, an Article with its structure and facts out."""
+
+import hashlib
+import html
+from datetime import UTC, datetime
+
+import lxml.html
+from htmldate import find_date
+from lxml.html import HtmlElement
+
+from services.extract import bylines, dates, liveblog, pagekind
+from services.extract.entities import find_entities
+from services.extract.language import detect_language
+from services.extract.metadata import Meta, read_meta
+from services.extract.quotes import find_quotes
+from shared.errors import PermanentError
+from shared.models import Article, CleanPage, Entry
+
+REJECTED_KINDS = ("index", "bot_wall")
+
+
+def extract(page: CleanPage) -> Article:
+    """Read an Article out of a clean page; raise PermanentError for pages that are no article."""
+    raw = page.raw
+    tree = _parse(raw.body) if raw.is_html else None
+    meta = read_meta(tree, raw.final_url) if tree is not None else Meta()
+    found_bylines = page.bylines or bylines.find_bylines(page.paragraphs)
+    if tree is not None:
+        entries = liveblog.html_entries(tree, meta)
+    else:
+        entries = liveblog.text_entries(page.paragraphs, found_bylines)
+    kind = pagekind.classify(page, tree, meta, is_live=bool(entries))
+    if kind in REJECTED_KINDS:
+        raise PermanentError(f"not_article:{kind}", f"{raw.final_url} looks like a {kind} page")
+    text = "\n\n".join(page.paragraphs)
+    published, modified, sources = _dates(page, tree, meta, entries)
+    return Article(
+        job_id=raw.job_id, source=raw.source, url=raw.url,
+        canonical_url=meta.canonical_url or raw.final_url,
+        title=_unescaped(meta.title or raw.hints.get("title")),
+        authors=tuple(meta.authors or _entry_authors(entries)),
+        published_at=published, modified_at=modified, date_sources=sources,
+        language=meta.language or detect_language(text),
+        description=_unescaped(meta.description), site_name=_unescaped(meta.site_name),
+        image=meta.image, tags=tuple(meta.tags), text=text, page_kind=kind,
+        is_live_blog=bool(entries), entries=tuple(entries),
+        entities=find_entities(page.paragraphs), quotes=tuple(find_quotes(page.paragraphs)),
+        content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed)
+
+
+def content_hash(text: str) -> str:
+    """sha256 hex of the text with its whitespace folded, so reflowing never makes a revision."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def _parse(body: str) -> HtmlElement | None:
+    try:
+        return lxml.html.document_fromstring(body)
+    except (ValueError, lxml.etree.ParserError):
+        return None  # an empty or unparseable body: the paragraphs are all we have
+
+
+def _unescaped(value: str | None) -> str | None:
+    # Some sites escape twice ("&amp;#39;"), so a parsed attribute can still hold an entity.
+    return " ".join(html.unescape(value).split()) or None if value else None
+
+
+def _entry_authors(entries: list[Entry]) -> list[str]:
+    return list(dict.fromkeys(entry.author for entry in entries if entry.author))
+
+
+Dated = tuple[datetime | None, datetime | None, dict[str, str]]
+
+
+def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[Entry]) -> Dated:
+    """Published and modified times, each with the kind of evidence it came from."""
+    published, modified = meta.published, meta.modified
+    times = sorted((entry.published_at for entry in entries if entry.published_at),
+                   key=_sortable)
+    if published is None and times:
+        published = (times[0], "byline")
+    if modified is None and len(times) > 1:
+        modified = (times[-1], "byline")
+    if published is None and tree is None:
+        published = _text_date(page.paragraphs)
+    if published is None and (from_url := dates.from_url(page.raw.final_url)):
+        published = (from_url, "url")
+    if published is None and tree is not None:
+        published = _htmldate(tree, page.raw.final_url)
+    sources = {name: value[1] for name, value in
+               (("published", published), ("modified", modified)) if value}
+    return (published[0] if published else None, modified[0] if modified else None, sources)
+
+
+def _sortable(moment: datetime) -> datetime:
+    # Naive and aware times cannot be compared; a naive one is ordered as if it were UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _text_date(paragraphs: tuple[str, ...]) -> tuple[datetime, str] | None:
+    for paragraph in paragraphs[:5]:
+        if (match := dates.TEXT_DATE.search(paragraph)) and (moment := dates.from_match(match)):
+            return moment, "text"
+    return None
+
+
+def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime, str] | None:
+    found = find_date(tree, url=url, extensive_search=False, original_date=True,
+                      outputformat="%Y-%m-%dT%H:%M:%S%z")
+    moment = dates.parse(found) if found else None
+    return (moment, "htmldate") if moment else None

@@ -1,0 +1,145 @@
+"""Live blogs: recognise them and split them into entries, from HTML markup or plain text."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from services.extract import jsonld
+from services.extract.authors import clean_names
+from services.extract.dates import TEXT_DATE, from_match, parse
+from services.extract.metadata import BYLINE_XPATH, Meta
+from shared.models import Byline, Entry
+
+MIN_ENTRIES = 2  # one dated block is an article with a dateline; two or more make a live blog
+HEADLINE_MAX = 160
+ENTRY_CLASS = re.compile(r"live|blog|entry|post|update|block|timeline", re.IGNORECASE)
+
+
+def html_entries(tree: HtmlElement, meta: Meta) -> list[Entry]:
+    """The entries of an HTML live blog (JSON-LD updates, else dated blocks); [] otherwise."""
+    node = meta.node or {}
+    from_ld = [entry for update in _list(node.get("liveBlogUpdate"))
+               if (entry := _ld_entry(update))]
+    if len(from_ld) >= MIN_ENTRIES:
+        return from_ld
+    blocks = _entry_blocks(tree)
+    entries = [entry for block in blocks if (entry := _block_entry(block))]
+    if len(entries) >= MIN_ENTRIES:
+        return entries
+    return from_ld if "LiveBlogPosting" in jsonld.types_of(node) else []
+
+
+def text_entries(paragraphs: tuple[str, ...], bylines: tuple[Byline, ...]) -> list[Entry]:
+    """Entries of a plain-text live blog, cut at its byline-and-time lines."""
+    timed = [byline for byline in bylines if byline.published_at]
+    if len(timed) < MIN_ENTRIES:
+        return []
+    marks = sorted(byline.paragraph for byline in timed)
+    by_index = {byline.paragraph: byline for byline in timed}
+    # Bylines open their entries when the text starts with one; otherwise they close them.
+    opening = marks[0] == 0
+    spans = _spans(marks, len(paragraphs), opening)
+    return [_text_entry([p for p in paragraphs[start:end] if p.strip()], by_index[mark])
+            for mark, start, end in spans]
+
+
+def _spans(marks: list[int], total: int, opening: bool) -> list[tuple[int, int, int]]:
+    if opening:
+        return [(mark, mark + 1, nxt) for mark, nxt in zip(marks, [*marks[1:], total], strict=True)]
+    return [(mark, prev + 1, mark) for mark, prev in zip(marks, [-1, *marks[:-1]], strict=True)]
+
+
+def _text_entry(body: list[str], byline: Byline) -> Entry:
+    headline = None
+    if body and _is_headline(body[0]) and (len(body) > 1 or len(body[0]) < HEADLINE_MAX):
+        headline, body = body[0], body[1:]
+    return Entry(headline=headline, author=byline.author, published_at=byline.published_at,
+                 text="\n\n".join(body))
+
+
+def _is_headline(line: str) -> bool:
+    """A short line that does not end like a sentence: a headline in plain text."""
+    return len(line) <= HEADLINE_MAX and not line.rstrip().endswith((".", ":", "”", '"'))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value else []
+
+
+def _ld_entry(update: Any) -> Entry | None:
+    if not isinstance(update, dict):
+        return None
+    text = jsonld.text(update.get("articleBody")) or jsonld.text(update.get("description"))
+    if not text:
+        return None
+    authors = clean_names(jsonld.names(update.get("author")))
+    return Entry(headline=jsonld.text(update.get("headline")), author=authors[0] if authors else
+                 None, published_at=parse(jsonld.text(update.get("datePublished"))), text=text)
+
+
+def _entry_blocks(tree: HtmlElement) -> list[HtmlElement]:
+    """The largest group of sibling blocks that each carry a time: the blog's entries."""
+    marked = tree.xpath('//*[@itemprop="liveBlogUpdate"]')
+    if len(marked) >= MIN_ENTRIES:
+        return list(marked)
+    groups: dict[HtmlElement, list[HtmlElement]] = {}
+    for time in tree.xpath("//body//time"):
+        block = _entry_ancestor(time)
+        if block is not None and block.getparent() is not None:
+            siblings = groups.setdefault(block.getparent(), [])
+            if block not in siblings:
+                siblings.append(block)
+    best = max(groups.values(), key=len, default=[])
+    return best if len(best) >= MIN_ENTRIES else []
+
+
+def _entry_ancestor(element: HtmlElement) -> HtmlElement | None:
+    """The nearest ancestor that looks like an entry (article, li, or a live/post class)."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("body", "main"):
+            return None
+        looks_like_entry = ancestor.tag in ("article", "li") or ENTRY_CLASS.search(
+            ancestor.get("class", "") + " " + ancestor.get("id", ""))
+        # A time inside a header wrapper climbs on to the block that holds the text too.
+        if looks_like_entry and ancestor.xpath(".//p"):
+            return ancestor
+    return None
+
+
+def _block_entry(block: HtmlElement) -> Entry | None:
+    heading = block.xpath(".//h1|.//h2|.//h3|.//h4")
+    authors = clean_names([_text(element) for element in block.xpath("." + BYLINE_XPATH[1:])
+                           [:1]])
+    paragraphs = [text for p in block.xpath(".//p")
+                  if (text := _text(p)) and not _in_byline(p, block)]
+    if not paragraphs:
+        return None
+    return Entry(headline=_text(heading[0]) if heading else None,
+                 author=authors[0] if authors else None, published_at=_block_time(block),
+                 text="\n\n".join(paragraphs))
+
+
+def _block_time(block: HtmlElement) -> datetime | None:
+    for time in block.xpath(".//time"):
+        moment = parse(time.get("datetime")) or parse(_text(time))
+        if moment:
+            return moment
+    match = TEXT_DATE.search(_text(block))
+    return from_match(match) if match else None
+
+
+def _in_byline(element: HtmlElement, block: HtmlElement) -> bool:
+    """True for a paragraph that is (inside) the entry's byline or its time."""
+    for node in (element, *element.iterancestors()):
+        if node is block:
+            return False
+        if "byline" in (node.get("class") or "") or node.get("rel") == "author" or (
+                node.get("itemprop") == "author"):
+            return True
+    return False
+
+
+def _text(element: HtmlElement) -> str:
+    return " ".join(element.text_content().split())

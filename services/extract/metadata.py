@@ -1,0 +1,142 @@
+"""Page metadata from JSON-LD, Open Graph and meta tags, each value with where it came from."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from services.extract import jsonld
+from services.extract.authors import clean_names
+from services.extract.dates import TEXT_DATE, parse
+
+PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate",
+                  "publish-date", "publishdate", "dc.date.issued", "dcterms.created",
+                  "parsely-pub-date", "sailthru.date", "date", "dc.date")
+MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified",
+                 "last-modified", "lastmod")
+AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
+               "byl")
+BYLINE_XPATH = ('//*[@rel="author" or @itemprop="author" or @data-link-name="byline" or '
+                'contains(@class, "byline")]')
+
+
+@dataclass
+class Meta:
+    """What the page says about itself; None or empty where it says nothing."""
+
+    canonical_url: str | None = None
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: tuple[datetime, str] | None = None
+    modified: tuple[datetime, str] | None = None
+    language: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    image: str | None = None
+    tags: list[str] = field(default_factory=list)
+    og_type: str | None = None
+    node: dict[str, Any] | None = None  # the JSON-LD article node
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
+    """Every <meta> value keyed by its lower-cased name, property, itemprop or http-equiv."""
+    tags: dict[str, list[str]] = {}
+    for element in tree.iter("meta"):
+        key = next((element.get(attr) for attr in ("property", "name", "itemprop", "http-equiv")
+                    if element.get(attr)), None)
+        value = (element.get("content") or "").strip()
+        if key and value:
+            tags.setdefault(key.strip().lower(), []).append(value)
+    return tags
+
+
+def read_meta(tree: HtmlElement, url: str) -> Meta:
+    """All the page's self-description, JSON-LD first, then Open Graph and meta tags."""
+    tags = meta_tags(tree)
+    nodes = jsonld.nodes(tree)
+    node = jsonld.article_node(nodes) or {}
+
+    def first(*keys: str) -> str | None:
+        return next((tags[key][0] for key in keys if key in tags), None)
+
+    meta = Meta(node=node or None, nodes=nodes, og_type=first("og:type"))
+    meta.canonical_url = canonical(tree, tags, url)
+    meta.title = jsonld.text(node.get("headline")) or first("og:title", "twitter:title") or (
+        _heading(tree))
+    meta.authors = clean_names(jsonld.names(node.get("author"))) or clean_names(
+        [value for key in AUTHOR_META for value in tags.get(key, []) if "://" not in value]
+    ) or clean_names(_byline_markup(tree))
+    meta.published = _dated(jsonld.text(node.get("datePublished")), "json-ld") or _dated(
+        first(*PUBLISHED_META), "meta")
+    meta.modified = _dated(jsonld.text(node.get("dateModified")), "json-ld") or _dated(
+        first(*MODIFIED_META), "meta")
+    meta.language = language_code(tree.get("lang") or first("og:locale", "content-language")
+                                  or jsonld.text(node.get("inLanguage")))
+    meta.description = first("og:description", "description", "twitter:description") or (
+        jsonld.text(node.get("description")))
+    publisher = node.get("publisher")
+    meta.site_name = first("og:site_name", "application-name") or (
+        jsonld.text(publisher.get("name")) if isinstance(publisher, dict) else None)
+    image = first("og:image", "og:image:url", "twitter:image") or jsonld.image(node.get("image"))
+    meta.image = urljoin(url, image) if image else None
+    meta.tags = _tags([*tags.get("article:tag", []), *tags.get("news_keywords", []),
+                       *tags.get("keywords", []), *jsonld.strings(node.get("keywords"))])
+    return meta
+
+
+def canonical(tree: HtmlElement, tags: dict[str, list[str]], url: str) -> str | None:
+    """The page's canonical URL, absolute; None when missing or implausible."""
+    links = tree.xpath('//link[@rel="canonical"]/@href')
+    for candidate in [*links[:1], *tags.get("og:url", [])[:1]]:
+        absolute = urljoin(url, str(candidate).strip())
+        parts = urlsplit(absolute)
+        # A canonical pointing at the home page of an article is a template bug; trusting it
+        # would merge every article of the site into one record.
+        if parts.scheme in ("http", "https") and parts.netloc and (
+                parts.path.strip("/") or not urlsplit(url).path.strip("/")):
+            return absolute
+    return None
+
+
+def language_code(value: str | None) -> str | None:
+    """The primary language subtag, lower case: "en_GB" and "en-gb" both give "en"."""
+    if not value:
+        return None
+    code = re.split(r"[-_,;\s]", value.strip())[0].lower()
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+
+
+def _dated(value: str | None, source: str) -> tuple[datetime, str] | None:
+    moment = parse(value)
+    return (moment, source) if moment else None
+
+
+def _heading(tree: HtmlElement) -> str | None:
+    for path in ("//h1", "//title"):
+        for element in tree.xpath(path)[:1]:
+            text = " ".join(element.text_content().split())
+            if text:
+                return text
+    return None
+
+
+def _byline_markup(tree: HtmlElement) -> list[str]:
+    found = tree.xpath(BYLINE_XPATH)
+    # A byline often carries its date too ("Fiona Parker 2 March 2024 • 9:36pm").
+    return [TEXT_DATE.split(" ".join(element.text_content().split()))[0] for element in found[:3]]
+
+
+def _tags(values: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        if ":" in value and not any(char.islower() for char in value):
+            continue  # wire-service subject codes ("RSBI:HUMAN-RIGHTS,MTPIX"), not tags
+        for tag in value.split(","):
+            tag = tag.strip()
+            if tag and len(tag) <= 80:
+                seen.setdefault(tag.casefold(), tag)
+    return list(seen.values())
