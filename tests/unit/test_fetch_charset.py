@@ -1,0 +1,73 @@
+"""Bytes to text: BOM, header, meta, detection; lying declarations are not believed."""
+
+import pytest
+
+from services.fetch.charset import canonical_encoding, declared_in_document, decode_bytes
+from services.fetch.client import Download, decode_body
+
+FRENCH = "Le café de la gare a rouvert ses portes, a déclaré le maire à l'été. Où est-il ?"
+
+
+def test_header_charset_wins() -> None:
+    text, encoding = decode_bytes(FRENCH.encode("cp1252"), "windows-1252")
+    assert (text, encoding) == (FRENCH, "cp1252")
+
+
+def test_meta_charset_when_the_header_is_silent() -> None:
+    html = f'<html><head><meta charset="iso-8859-15"></head><body>{FRENCH}</body>'
+    text, encoding = decode_bytes(html.encode("iso-8859-15"))
+    assert FRENCH in text
+    assert encoding == "iso8859-15"
+
+
+def test_http_equiv_meta() -> None:
+    html = ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+            f"<p>{FRENCH}</p>")
+    assert FRENCH in decode_bytes(html.encode("cp1252"))[0]
+
+
+def test_xml_declaration() -> None:
+    xml = f'<?xml version="1.0" encoding="ISO-8859-1"?><rss><title>{FRENCH}</title></rss>'
+    assert declared_in_document(xml.encode("latin-1")) == "cp1252"
+    assert FRENCH in decode_bytes(xml.encode("latin-1"))[0]
+
+
+def test_a_lying_utf8_label_falls_back_to_detection() -> None:
+    body = ("<p>" + FRENCH + " « Naïve », dit-il – même à Noël. </p>") * 5
+    text, encoding = decode_bytes(body.encode("cp1252"), "utf-8")
+    assert FRENCH in text
+    assert encoding != "utf-8"
+
+
+def test_utf8_bytes_labelled_latin1_are_read_as_utf8() -> None:
+    text, encoding = decode_bytes(FRENCH.encode("utf-8"), "iso-8859-1")
+    assert (text, encoding) == (FRENCH, "utf-8")
+
+
+def test_bom_beats_every_declaration() -> None:
+    text, encoding = decode_bytes("\ufeff".encode() + FRENCH.encode(), "windows-1252")
+    assert (text, encoding) == (FRENCH, "utf-8")
+    assert decode_bytes(b"\xff\xfe" + FRENCH.encode("utf-16-le"))[0] == FRENCH
+
+
+def test_unknown_label_is_ignored() -> None:
+    assert decode_bytes(FRENCH.encode(), "x-no-such-charset") == (FRENCH, "utf-8")
+
+
+def test_no_declaration_detects() -> None:
+    assert decode_bytes(FRENCH.encode()) == (FRENCH, "utf-8")
+    assert decode_bytes(b"plain ascii") == ("plain ascii", "utf-8")
+
+
+@pytest.mark.parametrize(("label", "name"), [
+    ("UTF-8", "utf-8"), ("latin1", "cp1252"), ("us-ascii", "cp1252"), ("Shift_JIS", "shift_jis"),
+    ("bogus", None), (None, None),
+])
+def test_canonical_encoding(label: str | None, name: str | None) -> None:
+    assert canonical_encoding(label) == name
+
+
+def test_decode_body_uses_the_download_declaration() -> None:
+    download = Download(url="u", final_url="u", status=200, content=FRENCH.encode("cp1252"),
+                        content_type="text/html", declared_charset="windows-1252")
+    assert decode_body(download) == (FRENCH, "cp1252")
