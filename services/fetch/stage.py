@@ -24,7 +24,9 @@ def fetch_and_keep(job: FetchJob, client: HttpClient, ledger: Ledger) -> RawPage
 
 def discover_and_accept(job: FetchJob, client: HttpClient, ledger: Ledger) -> list[Payload]:
     """Look at a source URL: a feed or sitemap gives a job per new article, a page itself."""
-    found = discover(job.url, client, **ledger.validators(job.url))
+    validators = ledger.validators(job.url)
+    found = discover(job.url, client, etag=validators.get("etag"),
+                     last_modified=validators.get("last_modified"))
     return accept_discovery(found, job, ledger)
 
 

@@ -2,6 +2,7 @@
 
 import gzip
 import zlib
+from collections.abc import Callable
 
 import brotli
 import pytest
@@ -35,7 +36,8 @@ def test_decodes_in_chunks(coding: str, encoded: bytes) -> None:
     ("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress),
     ("", lambda data: data),
 ])
-def test_the_cap_applies_to_the_decoded_size(coding: str, compress) -> None:  # type: ignore[no-untyped-def]
+def test_the_cap_applies_to_the_decoded_size(coding: str,
+                                             compress: Callable[[bytes], bytes]) -> None:
     bomb = compress(b"\0" * (4 * 1024 * 1024))
     with pytest.raises(PermanentError) as error:
         decode_stream(_chunks(bomb, 8192), coding, 64 * 1024)

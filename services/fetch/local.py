@@ -1,0 +1,51 @@
+"""Local files as sources: pages (.html, .htm, .txt) and feeds or sitemaps (.xml)."""
+
+from pathlib import Path
+
+from services.fetch.charset import decode_bytes
+from services.fetch.client import Download
+from services.fetch.discover import Discovery, read_source
+from shared.errors import PermanentError
+from shared.models import RawPage, utcnow
+
+PAGE_SUFFIXES = {".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}
+SUFFIXES = frozenset({*PAGE_SUFFIXES, ".xml"})
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def local_files(path: Path) -> list[Path]:
+    """The file itself, or every page, feed or sitemap file under a folder, sorted."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    return sorted(p for p in path.rglob("*")
+                  if p.is_file() and p.suffix.lower() in SUFFIXES and not _hidden(p, path))
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def local_page(path: Path, *, job_id: str, source: str) -> RawPage:
+    """A local page as a RawPage whose url is the path as given."""
+    content_type = PAGE_SUFFIXES.get(path.suffix.lower())
+    if content_type is None:
+        raise PermanentError("not_html", f"{path} is not an .html, .htm or .txt file")
+    body, encoding = decode_bytes(_read(path))
+    return RawPage(job_id=job_id, source=source, url=str(path), final_url=str(path),
+                   content_type=content_type, encoding=encoding, body=body,
+                   fetched_at=utcnow())
+
+
+def discover_local(path: Path) -> Discovery:
+    """A local feed or sitemap's URLs (nothing is fetched: a sitemap index yields none)."""
+    download = Download(url=str(path), final_url=path.resolve().as_uri(), status=200,
+                        content=_read(path), content_type="application/xml")
+    return read_source(download, None)
+
+
+def _read(path: Path) -> bytes:
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise PermanentError("too_large", f"{path} is larger than {MAX_FILE_BYTES} bytes")
+    return path.read_bytes()

@@ -1,0 +1,102 @@
+"""The in-memory rate limiter and the robots policy (with a robots.txt fetch function)."""
+
+import time
+
+import pytest
+
+from services.fetch.ratelimit import MemoryRateLimiter
+from services.fetch.robots import MemoryRobotsCache, RobotsPolicy, product_token
+from shared.errors import PermanentError, StageError, TransientError
+
+
+def test_requests_to_one_host_are_spaced() -> None:
+    limiter = MemoryRateLimiter(rate=20.0)
+    start = time.monotonic()
+    for _ in range(5):
+        limiter.acquire("a.example")
+    assert time.monotonic() - start >= 0.19
+    start = time.monotonic()
+    limiter.acquire("b.example")  # another host has its own bucket
+    assert time.monotonic() - start < 0.05
+
+
+def test_per_host_rates_and_burst() -> None:
+    limiter = MemoryRateLimiter(rate=1.0, host_rates={"fast.example": 1000.0}, burst=3)
+    start = time.monotonic()
+    for _ in range(3):
+        limiter.acquire("slow.example")  # the burst passes at once
+    for _ in range(10):
+        limiter.acquire("fast.example")
+    assert time.monotonic() - start < 0.1
+
+
+def test_a_wait_beyond_the_bound_is_refused() -> None:
+    limiter = MemoryRateLimiter(rate=1.0, max_wait=0.5)
+    limiter.acquire("a.example")
+    with pytest.raises(TransientError) as error:
+        limiter.acquire("a.example")
+    assert error.value.reason == "rate_limited"
+
+
+def test_penalize_and_slow_down() -> None:
+    limiter = MemoryRateLimiter(rate=100.0, max_wait=5)
+    limiter.penalize("a.example", 0.3)
+    assert limiter.acquire("a.example") >= 0.25
+    limiter.slow_down("b.example", 0.2)
+    limiter.acquire("b.example")
+    assert limiter.acquire("b.example") >= 0.15
+
+
+ROBOTS = b"""User-agent: *
+Disallow: /private/
+
+User-agent: copydesk
+Disallow: /no-bots/
+Crawl-delay: 2
+"""
+
+
+class Site:
+    """A robots.txt fetch function that counts its calls."""
+
+    def __init__(self, body: bytes | StageError) -> None:
+        self.body = body
+        self.calls = 0
+
+    def __call__(self, url: str) -> bytes:
+        self.calls += 1
+        if isinstance(self.body, StageError):
+            raise self.body
+        return self.body
+
+
+def test_robots_rules_for_our_token_and_crawl_delay() -> None:
+    limiter = MemoryRateLimiter(rate=100.0, max_wait=10)
+    policy = RobotsPolicy(MemoryRobotsCache(), "copydesk/0.1 (+https://x)", limiter)
+    site = Site(ROBOTS)
+    policy.check("https://n.example/private/x", site)  # our group replaces the * group
+    with pytest.raises(PermanentError, match="robots_disallowed"):
+        policy.check("https://n.example/no-bots/x", site)
+    assert site.calls == 1  # cached
+    assert limiter._slower["n.example"] == 2.0
+
+
+def test_robots_4xx_allows_all_and_5xx_disallows_for_a_while() -> None:
+    cache = MemoryRobotsCache()
+    policy = RobotsPolicy(cache, "copydesk/0.1")
+    policy.check("https://a.example/x", Site(PermanentError("http_404")))
+    with pytest.raises(TransientError, match="robots_unavailable"):
+        policy.check("https://b.example/x", Site(TransientError("http_503")))
+    with pytest.raises(TransientError, match="robots_unavailable"):
+        policy.check("https://b.example/y", Site(ROBOTS))  # still within the error TTL
+
+
+def test_refused_address_is_not_a_robots_verdict() -> None:
+    policy = RobotsPolicy(MemoryRobotsCache(), "copydesk")
+    with pytest.raises(PermanentError, match="refused_address"):
+        policy.check("https://c.example/x", Site(PermanentError("refused_address")))
+
+
+def test_product_token() -> None:
+    assert product_token("copydesk/0.1 (+https://x)") == "copydesk"
+    assert product_token("MyBot") == "MyBot"
