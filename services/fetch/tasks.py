@@ -5,7 +5,8 @@ from functools import lru_cache
 
 from celery import shared_task
 
-from services.fetch.client import FetchLimits, HttpClient
+from services.fetch.client import HttpClient
+from services.fetch.factory import make_client
 from services.fetch.stage import discover_and_accept, fetch_and_keep, run_slot, source_job
 from shared import runtime
 from shared.celery_app import (
@@ -25,8 +26,8 @@ OPTIONS = task_options(get_settings().max_attempts)
 
 @lru_cache(maxsize=1)
 def client() -> HttpClient:
-    """One HTTP client per worker process, its limits read from the settings."""
-    return HttpClient(FetchLimits.from_settings(get_settings()))
+    """One HTTP client per worker process; rate limits and robots.txt shared through Redis."""
+    return make_client(get_settings(), runtime.redis_client())
 
 
 def _fetch(job: FetchJob) -> RawPage | None:
