@@ -49,11 +49,13 @@ def _translates(address: IPAddress) -> bool:
         address.ipv4_mapped is not None or address in NAT64_PREFIX)
 
 
-def resolve(host: str, port: int, *, allow_private: bool = False) -> str:
+def resolve(host: str, port: int, *, allow_private: bool = False,
+            allowed_networks: tuple[str, ...] = ()) -> str:
     """Resolve `host` once and return the address to connect to, refusing non-public ones.
 
     Every resolved address must pass, not just the first: a name that answers with one
-    public and one private address is refused.
+    public and one private address is refused. `allowed_networks` are exempt (an intranet
+    mirror an operator trusts, a test's loopback server).
     """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -63,7 +65,9 @@ def resolve(host: str, port: int, *, allow_private: bool = False) -> str:
     if not addresses:
         raise TransientError("connection_error", f"{host} has no address")
     if not allow_private:
-        refused = [str(a) for a in addresses if not is_public(a)]
+        exempt = [ipaddress.ip_network(network) for network in allowed_networks]
+        refused = [str(a) for a in addresses
+                   if not is_public(a) and not any(a in network for network in exempt)]
         if refused:
             raise PermanentError("refused_address",
                                  f"{host} resolves to non-public {', '.join(refused)}")

@@ -48,6 +48,7 @@ class FetchLimits:
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     allow_private_networks: bool = False
+    allowed_networks: tuple[str, ...] = ()  # CIDRs exempt from the address guard
 
     @classmethod
     def from_settings(cls, settings: Any) -> "FetchLimits":
@@ -156,7 +157,8 @@ class HttpClient:
             raise PermanentError("bad_url", f"{url!r}: {error}") from error
         if not host:
             raise PermanentError("bad_url", f"{url!r} has no host")
-        ip = resolve(host, port, allow_private=self.limits.allow_private_networks)
+        ip = resolve(host, port, allow_private=self.limits.allow_private_networks,
+                     allowed_networks=self.limits.allowed_networks)
         bracketed = f"[{host}]" if ":" in host else host
         request.headers["Host"] = bracketed if port == DEFAULT_PORTS[scheme] \
             else f"{bracketed}:{port}"
