@@ -5,7 +5,6 @@ from typing import TextIO
 
 from services.clean.clean import clean
 from services.extract.extract import extract
-
 from shared.errors import StageError
 from shared.models import RawPage
 

@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from copydesk.sources import Source
 from services.clean.clean import clean
 from services.extract.extract import extract
-from services.fetch.client import FetchLimits, HttpClient
-
-from copydesk.sources import Source
+from services.fetch.client import HttpClient
+from services.fetch.factory import make_client
 from services.fetch.stage import accept_local, discover_and_accept, fetch_and_keep, source_job
 from services.store.store import store_and_close
 from shared import runtime
@@ -43,7 +43,7 @@ class InProcess:
 
     def __init__(self, settings: Settings, client: HttpClient | None = None):
         self.ledger: Ledger = runtime.ledger(settings)
-        self.client = client or HttpClient(FetchLimits.from_settings(settings))
+        self.client = client or make_client(settings)
         self.furniture = None
         self.accepted_jobs: list[str] = []
 
