@@ -1,8 +1,249 @@
-"""People, places and organisations named in a text."""
+"""People, places and organisations: capitalised runs classified by gazetteer and cue words.
 
-from shared.models import Entities
+Why rules and not a statistical model: nothing may be downloaded at run time, spaCy's English
+models are not on the package index here (only unofficial re-uploads), and the recogniser runs
+on every page, where a few milliseconds matter. See tests/fixtures/extract/README.md for the
+measured precision and recall.
+"""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+
+from services.extract.gazetteer import Gazetteer, gazetteer
+from services.extract.spans import CONNECTORS, Run, Token, join, runs, tokenize, wordset
+from shared.models import Entities, Entity
+
+TITLES = wordset(
+    "mr mrs ms dr sir dame lord lady president vice prime minister chancellor secretary "
+    "governor mayor senator sen rep representative judge general gen colonel col lt captain "
+    "capt sgt king queen prince princess pope archbishop bishop chief commander ambassador "
+    "spokesperson spokesman spokeswoman leader speaker deputy premier sheikh prof professor "
+    "coach director chairman chairwoman chair ceo gov attorney justice inspector sergeant "
+    "officer envoy")
+# Capitalised words that qualify a title rather than name anyone ("Foreign Secretary").
+TITLE_QUALIFIERS = wordset(
+    "foreign defence defense home interior finance health justice agriculture state "
+    "economy energy culture education transport trade shadow former acting opposition "
+    "regional military deputy vice prime district high first supreme")
+ROLE_WORDS = TITLES | wordset(
+    "analyst official officials chef star author founder head member lawyer spokesperson "
+    "president-elect candidate activist resident researcher expert commentator adviser "
+    "advisor blogger correspondent reporter economist historian journalist")
+SPEECH = wordset(
+    "said says told added adding stated wrote warned claimed argued replied explained "
+    "insisted asked announced noted saying continued declared tweeted posted described "
+    "describing")
+ORG_SUFFIXES = wordset(
+    "ministry office council army navy party group court agency bank inc ltd plc llc corp "
+    "corporation company university college institute foundation association union "
+    "department committee commission police embassy staff forces service services board "
+    "parliament assembly congress senate guard brigade regiment battalion command news "
+    "times post network channel airlines airways authority organisation organization "
+    "federation league club centre center fund trust watchdog bureau administration "
+    "conference tribunal")
+ORG_HEADS = wordset("ministry department bank university institute office bureau "
+                    "court council college school museum house")
+PLACE_CUES = wordset("in near outside across into villages village town towns city "
+                     "cities region province oblast district")
+PLACE_NOUNS = wordset("airport region oblast province district county river city town "
+                      "village port")
+NOT_NAMES = wordset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april "
+    "may june july august september october november december i the a an it he she they we "
+    "you this that these those there here but and or so yet however meanwhile photos "
+    "according asked earlier later next last read join please")
+NOT_ACRONYMS = wordset("TV AI CEO GDP PM AM BST GMT UTC OK MP MPs EV NFT CPI VAT DNA "
+                       "HIV UGV UGVs COVID PAC ID")
+LINKS = CONNECTORS | {","}
+PARTICLES = wordset("de du del della da di la le von van der den bin ben al el")
+ACRONYM = re.compile(r"^(?:[A-Z]\.){2,}$|^[A-Z][A-Z0-9]{1,4}s?$")
 
 
-def find_entities(paragraphs: tuple[str, ...]) -> Entities:
+@dataclass
+class Mention:
+    """One recognised mention: its kind and the name it was written with."""
+
+    # "people", "places", "organizations"; "surname" and "place?" are guesses that a full name
+    # elsewhere in the text confirms as a person, or not.
+    kind: str
+    name: str
+
+
+def find_entities(paragraphs: tuple[str, ...] | list[str]) -> Entities:
     """The people, places and organisations the paragraphs name, merged, with mention counts."""
-    return Entities()
+    return _merge([mention for _, found in recognise(tokenize("\n".join(paragraphs)))
+                   for mention in found], gazetteer())
+
+
+def recognise(tokens: list[Token]) -> list[tuple[Run, list[Mention]]]:
+    """Each capitalised run of the tokens with the mentions it holds."""
+    gaz = gazetteer()
+    lower_words = {token.text for token in tokens if token.text.islower()}
+    return [(run, _classify(run, gaz, lower_words))
+            for run in runs(tokens, _comma_prefixes(gaz))]
+
+
+def full_names(entities: Entities) -> dict[str, str]:
+    """Each person's surname (and full name) to the full name: resolves "Mr Tykhyi"."""
+    table = {person.name.split()[-1]: person.name for person in entities.people}
+    table.update({person.name: person.name for person in entities.people})
+    return table
+
+
+@cache
+def _comma_prefixes(gaz: Gazetteer) -> frozenset[str]:
+    names = [name for name in [*gaz.organizations, *gaz.places] if "," in name]
+    return frozenset(name[:end] for name in names for end in range(len(name) + 1))
+
+
+def _classify(run: Run, gaz: Gazetteer, lower_words: set[str]) -> list[Mention]:
+    """Split a run into known names and leftovers, and give each piece a kind."""
+    out: list[Mention] = []
+    words, index, pending = run.words, 0, 0
+    while index < len(words):
+        known = _known(words, index, gaz)
+        if known is None:
+            index += 1
+            continue
+        out += _leftover(run, pending, index, gaz, lower_words)
+        out.append(known[0])
+        index = pending = known[1]
+    return out + _leftover(run, pending, len(words), gaz, lower_words)
+
+
+def _known(words: list[str], start: int, gaz: Gazetteer) -> tuple[Mention, int] | None:
+    """The longest gazetteer name starting at words[start], and where it ends."""
+    for end in range(min(len(words), start + gaz.longest), start, -1):
+        name = join(words[start:end])
+        if start and words[start - 1] in ("of", "for"):
+            return None  # "University of Rochester" is the university, not the city
+        if name in gaz.organizations and not _part_of_org(words, end):
+            return Mention("organizations", gaz.organizations[name]), end
+        if name in gaz.places and not _part_of_org(words, end):
+            return Mention("places", gaz.places[name]), end
+    return None
+
+
+def _part_of_org(words: list[str], end: int) -> bool:
+    # "Kyiv Independent" or "Washington Times": a known name inside a longer organisation.
+    return any(word.lower() in ORG_SUFFIXES for word in words[end:])
+
+
+def _leftover(run: Run, start: int, end: int, gaz: Gazetteer,
+              lower_words: set[str]) -> list[Mention]:
+    tokens = run.tokens[start:end]
+    while tokens and tokens[-1].text in ("of", "for", "and", "the", ",", "on"):
+        tokens = tokens[:-1]
+    before = run.before if start == 0 else [word.lower() for word in run.words[:start]][-3:]
+    after = run.after if end == len(run.tokens) else [word.lower() for word in run.words[end:]]
+    return _pieces(tokens, before, after, gaz, lower_words)
+
+
+def _pieces(tokens: list[Token], before: list[str], after: list[str], gaz: Gazetteer,
+            lower_words: set[str]) -> list[Mention]:
+    """Mentions in a run of unknown capitalised tokens, cut at titles and at "and"."""
+    tokens = _drop_leading(tokens, gaz, lower_words)
+    if not tokens:
+        return []
+    words = [token.text for token in tokens]
+    if words[-1].lower() in ORG_SUFFIXES or (len(words) > 2 and words[0].lower() in ORG_HEADS
+                                              and words[1] in ("of", "for")):
+        return [Mention("organizations", _org_name(words, gaz))]
+    for cut, word in enumerate(words):
+        if word.lower() in TITLES and cut + 1 < len(words):
+            head = _pieces(tokens[:cut], before, [word.lower()], gaz, lower_words)
+            name = _strip_titles(words[cut + 1:])  # "Prime Minister" leaves no name
+            return head + ([Mention("people", join(name))] if name else [])
+    if words[0] in gaz.first_names and all(word[0].isupper() or word in PARTICLES
+                                           for word in words[1:]) and len(words) > 2:
+        return [Mention("people", join(words))]  # "Mohammed ben Sulayem"
+    if links := [cut for cut, word in enumerate(words) if word in LINKS]:
+        cut = links[0]  # not an organisation: "Ulanok and Cherkasskaya Konopelka" are two
+        return (_pieces(tokens[:cut], before, [words[cut]], gaz, lower_words)
+                + _pieces(tokens[cut + 1:], [words[cut]], after, gaz, lower_words))
+    return _single(tokens, words, before, after, gaz)
+
+
+def _single(tokens: list[Token], words: list[str], before: list[str], after: list[str],
+            gaz: Gazetteer) -> list[Mention]:
+    """One candidate name: a person, a place or an organisation by its cues, or nothing."""
+    name = join(words)
+    if len(words) == 1 and ACRONYM.match(name):
+        shouted = any(word.isupper() and len(word) > 1 for word in [*before, *after][:1])
+        return [] if name in NOT_ACRONYMS or shouted else [Mention("organizations", name)]
+    if words[0] in gaz.first_names and len(words) > 1:
+        return [Mention("people", name)]
+    before = _without_title_stop(before)
+    person_cue = (bool(before) and before[-1] in ROLE_WORDS) or (
+        bool(after) and after[0] in SPEECH) or (bool(before) and before[-1] in SPEECH) or (
+        after[:1] == [","] and after[1:2] and after[1][:1].isdigit())
+    if person_cue and len(words) <= 4:
+        return [Mention("people", name)]
+    if len(words) == 1 and after[:1] and after[0] in PLACE_NOUNS:
+        return [Mention("places", name)]
+    if len(words) == 1 and before and before[-1] in PLACE_CUES:
+        return [Mention("place?", name)]
+    # A lone unknown word may be the surname of someone named in full elsewhere ("Zimin").
+    return [Mention("surname", name)] if len(words) == 1 else []
+
+
+def _without_title_stop(before: list[str]) -> list[str]:
+    # "Mr. Biden": look past the abbreviation's full stop to the title itself.
+    return before[:-1] if before[-1:] == ["."] and before[-2:-1] and before[-2] in TITLES else (
+        before)
+
+
+def _drop_leading(tokens: list[Token], gaz: Gazetteer, lower_words: set[str]) -> list[Token]:
+    """Drop a sentence's ordinary first word, "The", and nationality adjectives."""
+    while tokens:
+        first = tokens[0]
+        word = first.text
+        ordinary = first.sentence_start and (word.lower() in lower_words or word.lower() in
+                                             NOT_NAMES) and word not in gaz.first_names
+        if word.lower() in NOT_NAMES or ordinary or (word in gaz.demonyms and not (
+                len(tokens) > 1 and tokens[-1].text.lower() in ORG_SUFFIXES)):
+            tokens = tokens[1:]
+        else:
+            return tokens
+    return tokens
+
+
+def _strip_titles(words: list[str]) -> list[str]:
+    while words and (words[0].lower() in TITLES or words[0].lower() in TITLE_QUALIFIERS
+                     or words[0] in CONNECTORS):  # "Secretary of State Brad Raffensperger"
+        words = words[1:]
+    return words
+
+
+def _org_name(words: list[str], gaz: Gazetteer) -> str:
+    name = join(words[1:] if words[0] == "The" else words)
+    return gaz.organizations.get(name, name)
+
+
+def _merge(mentions: list[Mention], gaz: Gazetteer) -> Entities:
+    """Count mentions per entity; a lone surname joins the full name that ends with it."""
+    counts: dict[str, Counter[str]] = {"people": Counter(), "places": Counter(),
+                                        "organizations": Counter(), "surname": Counter(),
+                                        "place?": Counter()}
+    for mention in mentions:
+        if mention.name:
+            counts[mention.kind][mention.name] += 1
+    people = counts["people"]
+    full = {name.split()[-1]: name for name in sorted(people, key=len) if " " in name}
+    merged: Counter[str] = Counter()
+    for name, count in people.items():
+        merged[full.get(name, name)] += count
+    for name, count in counts.pop("surname").items():
+        if name in full:
+            merged[full[name]] += count
+    for name, count in counts.pop("place?").items():
+        if name in full:  # "in Zimin’s death": a person after all
+            merged[full[name]] += count
+        else:
+            counts["places"][name] += count
+    counts["people"] = merged
+    return Entities(**{kind: tuple(Entity(name=name, mentions=count)
+                                   for name, count in counter.most_common())
+                       for kind, counter in counts.items()})

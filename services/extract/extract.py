@@ -34,6 +34,10 @@ def extract(page: CleanPage) -> Article:
         raise PermanentError(f"not_article:{kind}", f"{raw.final_url} looks like a {kind} page")
     text = "\n\n".join(page.paragraphs)
     published, modified, sources = _dates(page, tree, meta, entries)
+    # Byline lines name the blog's authors, not people in the story.
+    story = [paragraph for index, paragraph in enumerate(page.paragraphs)
+             if index not in {byline.paragraph for byline in found_bylines}]
+    entities = find_entities(story)
     return Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,
         canonical_url=meta.canonical_url or raw.final_url,
@@ -44,7 +48,7 @@ def extract(page: CleanPage) -> Article:
         description=_unescaped(meta.description), site_name=_unescaped(meta.site_name),
         image=meta.image, tags=tuple(meta.tags), text=text, page_kind=kind,
         is_live_blog=bool(entries), entries=tuple(entries),
-        entities=find_entities(page.paragraphs), quotes=tuple(find_quotes(page.paragraphs)),
+        entities=entities, quotes=tuple(find_quotes(story, entities)),
         content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed)
 
 

@@ -1,0 +1,1 @@
+"""Gazetteer data shipped with the extract service (read once, at first use)."""

@@ -1,0 +1,113 @@
+"""Capitalised-name candidates in running text: tokens, then runs of capitalised words."""
+
+import re
+from dataclasses import dataclass
+
+# Acronyms with dots (U.S., D.C.), words with inner apostrophes or hyphens, or one symbol.
+# Letters and digits part ("Rai15 November": a byline glued to its date).
+TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[A-Z]{1,3}\d{1,2}\b|[^\W\d_]+(?:[’'\-][^\W\d_]+)*[’']?"
+                   r"|\d[\d.,]*|[^\w\s]")
+POSSESSIVE = re.compile(r"[’']s?$")
+TITLE_ABBREVIATIONS = frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "Sen", "Rep", "Gen", "Col",
+                                 "Lt", "Prof", "Jr", "Sr", "Gov", "Capt", "Sgt"})
+SENTENCE_OPENERS = frozenset(".!?:;“\"‘([—–…")
+CONNECTORS = frozenset({"of", "for", "and", "de", "du", "del", "della", "da", "di", "la", "le",
+                        "von", "van", "der", "den", "bin", "ben", "al", "el", "the"})
+
+
+def wordset(text: str) -> frozenset[str]:
+    """A set of words written as one space-separated string (word lists read better so)."""
+    return frozenset(text.split())
+
+
+@dataclass
+class Token:
+    """A word with what the recogniser needs to know about its place in the sentence."""
+
+    text: str
+    start: int
+    sentence_start: bool = False
+    possessive: bool = False  # ends a name: "Ukraine’s", "London-based"
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[0].isupper()
+
+
+@dataclass
+class Run:
+    """Consecutive capitalised tokens (with inner connectors): one candidate name or more."""
+
+    tokens: list[Token]
+    before: list[str]  # the words just before, lower-cased: context cues
+    after: list[str]  # the words just after, lower-cased
+
+    @property
+    def words(self) -> list[str]:
+        return [token.text for token in self.tokens]
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokens with sentence starts marked and possessive endings ("Ukraine’s") split off."""
+    tokens: list[Token] = []
+    previous = ""
+    for match in TOKEN.finditer(text):
+        word = match.group()
+        opener = not tokens or (previous in SENTENCE_OPENERS and not _after_title(tokens))
+        token = Token(word, match.start(), sentence_start=opener)
+        if word[0].isalpha() and (stripped := POSSESSIVE.sub("", word)) != word and stripped:
+            token.text, token.possessive = stripped, True
+        elif word[0].isupper() and "-" in word and word.rsplit("-", 1)[1].islower():
+            # "London-based", "Kyiv-backed": the name is the part before the hyphen.
+            token.text, token.possessive = word.split("-", 1)[0], True
+        tokens.append(token)
+        previous = word
+    return tokens
+
+
+def _after_title(tokens: list[Token]) -> bool:
+    # "Mr. Biden": the full stop after a title abbreviation does not end the sentence.
+    return len(tokens) >= 2 and tokens[-1].text == "." and tokens[-2].text in TITLE_ABBREVIATIONS
+
+
+def runs(tokens: list[Token], comma_prefixes: frozenset[str] = frozenset()) -> list[Run]:
+    """Maximal runs of capitalised tokens; connectors join them only between capitals."""
+    found: list[Run] = []
+    index = 0
+    while index < len(tokens):
+        if not tokens[index].capitalised:
+            index += 1
+            continue
+        end = index + 1
+        while end < len(tokens) and not tokens[end - 1].possessive:
+            if tokens[end].capitalised and tokens[end].text not in TITLE_ABBREVIATIONS:
+                end += 1
+            elif _joins(tokens, index, end, comma_prefixes):
+                end += 2
+            else:
+                break
+        found.append(Run(tokens[index:end], _context(tokens[max(0, index - 3):index]),
+                         _context(tokens[end:end + 3])))
+        index = end
+    return found
+
+
+def _joins(tokens: list[Token], start: int, end: int, comma_prefixes: frozenset[str]) -> bool:
+    """True when tokens[end] links the run to a capitalised tokens[end + 1]."""
+    if end + 1 >= len(tokens) or not tokens[end + 1].capitalised:
+        return False
+    link = tokens[end].text
+    if link in CONNECTORS:
+        return True
+    # A few names hold commas ("Foreign, Commonwealth and Development Office").
+    so_far = " ".join(token.text for token in tokens[start:end])
+    return link == "," and f"{so_far}, {tokens[end + 1].text}" in comma_prefixes
+
+
+def _context(tokens: list[Token]) -> list[str]:
+    return [token.text.lower() for token in tokens]
+
+
+def join(words: list[str]) -> str:
+    """Words back into a name, with commas hugging the word before them."""
+    return " ".join(words).replace(" ,", ",")
