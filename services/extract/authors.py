@@ -4,11 +4,12 @@ import re
 
 _PREFIX = re.compile(r"^\s*(?:written\s+|reported\s+|words\s+|story\s+)?by[:\s]+", re.IGNORECASE)
 _EMAIL = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")
+_MAILTO = re.compile(r"\S+@\S+\s*\((?P<name>[^)]+)\)")
 _SPLIT = re.compile(r"\s*(?:,|;|\||/|\band\b|&|\bwith\b)\s*", re.IGNORECASE)
 _TAIL = re.compile(r"\s+in\s+[A-Z][\w ]+$|\s*\(.*?\)")
 # Words that show a byline fragment is a role or a desk, not a person's name.
 _NOT_NAME = re.compile(r"\.com\b|^\d|\b(?:staff|reporters?|correspondents?|editors?|writers?|"
-                       r"desk|admin|none|null|unknown|contributors?)\b", re.IGNORECASE)
+                       r"desk|team|admin|none|null|unknown|contributors?)\b", re.IGNORECASE)
 
 
 def clean_names(raw: list[str]) -> list[str]:
@@ -22,7 +23,10 @@ def clean_names(raw: list[str]) -> list[str]:
 
 def split_names(value: str) -> list[str]:
     """The names one raw author string holds."""
-    value = _EMAIL.sub(" ", _PREFIX.sub("", " ".join(value.split())))
+    value = " ".join(value.split())
+    if (named := _MAILTO.fullmatch(value)) is not None:
+        value = named["name"]  # "jo@example.com (Jo Bloggs)", as RSS writes authors
+    value = _EMAIL.sub(" ", _PREFIX.sub("", value))
     out = []
     for part in _SPLIT.split(value):
         part = _TAIL.sub("", _PREFIX.sub("", part)).strip(" .-–—:")

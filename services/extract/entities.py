@@ -53,7 +53,8 @@ NOT_NAMES = wordset(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "may june july august september october november december i the a an it he she they we "
     "you this that these those there here but and or so yet however meanwhile photos "
-    "according asked earlier later next last read join please")
+    "according asked earlier later next last read join please by in on at for from with "
+    "after before as of to if when while since despite")
 NOT_ACRONYMS = wordset("TV AI CEO GDP PM AM BST GMT UTC OK MP MPs EV NFT CPI VAT DNA "
                        "HIV UGV UGVs COVID PAC ID")
 LINKS = CONNECTORS | {","}

@@ -42,7 +42,7 @@ def extract(page: CleanPage) -> Article:
         job_id=raw.job_id, source=raw.source, url=raw.url,
         canonical_url=meta.canonical_url or raw.final_url,
         title=_unescaped(meta.title or raw.hints.get("title")),
-        authors=tuple(meta.authors or _entry_authors(entries)),
+        authors=tuple(_authors(meta, entries)),
         published_at=published, modified_at=modified, date_sources=sources,
         language=meta.language or detect_language(text),
         description=_unescaped(meta.description), site_name=_unescaped(meta.site_name),
@@ -69,8 +69,11 @@ def _unescaped(value: str | None) -> str | None:
     return " ".join(html.unescape(value).split()) or None if value else None
 
 
-def _entry_authors(entries: list[Entry]) -> list[str]:
-    return list(dict.fromkeys(entry.author for entry in entries if entry.author))
+def _authors(meta: Meta, entries: list[Entry]) -> list[str]:
+    """The page's authors; a live blog "by" its own publisher is by its entries' authors."""
+    of_entries = list(dict.fromkeys(entry.author for entry in entries if entry.author))
+    people = [name for name in meta.authors if name != meta.site_name]
+    return people or of_entries or meta.authors
 
 
 Dated = tuple[datetime | None, datetime | None, dict[str, str]]

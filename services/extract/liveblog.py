@@ -109,16 +109,23 @@ def _entry_ancestor(element: HtmlElement) -> HtmlElement | None:
 
 
 def _block_entry(block: HtmlElement) -> Entry | None:
-    heading = block.xpath(".//h1|.//h2|.//h3|.//h4")
-    authors = clean_names([_text(element) for element in block.xpath("." + BYLINE_XPATH[1:])
-                           [:1]])
-    paragraphs = [text for p in block.xpath(".//p")
-                  if (text := _text(p)) and not _in_byline(p, block)]
+    heading = [_text(element) for element in block.xpath(".//h1|.//h2|.//h3|.//h4")]
+    authors = clean_names([_text(element) for element in block.xpath("." + BYLINE_XPATH)][:1])
+    paragraphs = [p for p in block.xpath(".//p") if _text(p) and not _in_byline(p, block)
+                  and not p.xpath(".//time")]  # a paragraph holding the time is its stamp
+    if not heading and len(paragraphs) > 1 and _is_lead_in(paragraphs[0]):
+        heading, paragraphs = [_text(paragraphs[0])], paragraphs[1:]
     if not paragraphs:
         return None
-    return Entry(headline=_text(heading[0]) if heading else None,
+    return Entry(headline=heading[0] if heading else None,
                  author=authors[0] if authors else None, published_at=_block_time(block),
-                 text="\n\n".join(paragraphs))
+                 text="\n\n".join(_text(p) for p in paragraphs))
+
+
+def _is_lead_in(paragraph: HtmlElement) -> bool:
+    """A short paragraph that is all bold: the entry's headline in styles without <h2>."""
+    bold = "".join(paragraph.xpath("./strong//text()|./b//text()")).strip()
+    return bool(bold) and bold == _text(paragraph) and len(bold) <= HEADLINE_MAX
 
 
 def _block_time(block: HtmlElement) -> datetime | None:

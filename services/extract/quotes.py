@@ -67,7 +67,9 @@ def quote_spans(text: str) -> list[Span]:
         for match in re.finditer(r"“([^“”]*)(?:”|$)|\"([^\"]*)(?:\"|$)", body):
             inner = match.group(1) if match.group(1) is not None else match.group(2)
             start = offset + skip + match.start() + 1
-            found.append(Span(start, start + len(inner), inner.strip(), number))
+            # A comma before the closing mark belongs to the sentence, not to the quotation.
+            found.append(Span(start, start + len(inner), inner.strip().rstrip(",").rstrip(),
+                              number))
         offset += len(paragraph) + 1
     return found
 

@@ -3,14 +3,15 @@
 import re
 from dataclasses import dataclass
 
-# Acronyms with dots (U.S., D.C.), words with inner apostrophes or hyphens, or one symbol.
+# Acronyms with dots (U.S., D.C.), words with inner apostrophes or hyphens, or one symbol;
+# a newline is a token too, so no name runs across paragraphs.
 # Letters and digits part ("Rai15 November": a byline glued to its date).
 TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[A-Z]{1,3}\d{1,2}\b|[^\W\d_]+(?:[’'\-][^\W\d_]+)*[’']?"
-                   r"|\d[\d.,]*|[^\w\s]")
+                   r"|\d[\d.,]*|[^\w\s]|\n")
 POSSESSIVE = re.compile(r"[’']s?$")
 TITLE_ABBREVIATIONS = frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "Sen", "Rep", "Gen", "Col",
                                  "Lt", "Prof", "Jr", "Sr", "Gov", "Capt", "Sgt"})
-SENTENCE_OPENERS = frozenset(".!?:;“\"‘([—–…")
+SENTENCE_OPENERS = frozenset(".!?:;“\"‘([—–…\n")  # a newline parts paragraphs
 CONNECTORS = frozenset({"of", "for", "and", "de", "du", "del", "della", "da", "di", "la", "le",
                         "von", "van", "der", "den", "bin", "ben", "al", "el", "the"})
 

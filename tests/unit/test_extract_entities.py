@@ -1,0 +1,75 @@
+"""Entities: precision and recall on the hand-labelled set, and the merging rules."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.extract.entities import find_entities
+
+UNITS = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "extract" /
+                    "entities.json").read_text("utf-8"))["units"]
+KINDS = ("people", "places", "organizations")
+# dev units were looked at while writing the rules; heldout ones were labelled first and not
+# tuned on, so they say what to expect on unseen news. Measured: dev P 1.00 R 0.99,
+# heldout P 0.94 R 0.81.
+THRESHOLDS = {"dev": (0.95, 0.95), "heldout": (0.88, 0.75)}
+
+
+def score(split: str) -> tuple[float, float]:
+    """Micro-averaged precision and recall of (kind, name) pairs over a split's units."""
+    hits = found = expected = 0
+    for unit in (unit for unit in UNITS if unit["split"] == split):
+        entities = find_entities(unit["paragraphs"])
+        got = {(kind, entity.name) for kind in KINDS for entity in getattr(entities, kind)}
+        gold = {(kind, name) for kind in KINDS for name in unit[kind]}
+        hits, found, expected = hits + len(got & gold), found + len(got), expected + len(gold)
+    return hits / found, hits / expected
+
+
+@pytest.mark.parametrize("split", sorted(THRESHOLDS))
+def test_precision_and_recall(split: str) -> None:
+    precision, recall = score(split)
+    print(f"entities {split}: precision {precision:.2f} recall {recall:.2f}")
+    assert precision >= THRESHOLDS[split][0] and recall >= THRESHOLDS[split][1]
+
+
+def test_labelled_set_is_large_enough() -> None:
+    assert len(UNITS) >= 30
+    assert sum(unit["split"] == "heldout" for unit in UNITS) >= 15
+
+
+def test_title_and_surname_join_the_full_name() -> None:
+    entities = find_entities([
+        "Ukrainian president Volodymyr Zelensky said the front was holding.",
+        "In his nightly address, Mr Zelensky said: “We will not retreat from Kursk.”",
+        "Zelensky later met Donald Trump."])
+    people = {entity.name: entity.mentions for entity in entities.people}
+    assert people == {"Volodymyr Zelensky": 3, "Donald Trump": 1}
+
+
+def test_place_variants_are_one_place() -> None:
+    entities = find_entities(["Kiev was shelled overnight.", "Officials in Kyiv said Odessa and "
+                              "Odesa are one city, and Kharkov is Kharkiv."])
+    places = {entity.name: entity.mentions for entity in entities.places}
+    assert places == {"Kyiv": 2, "Odesa": 2, "Kharkiv": 2}
+
+
+def test_organisations_by_suffix_and_alias() -> None:
+    entities = find_entities(["The Ukrainian Defence Ministry and Nato officials met UN envoys "
+                              "and the Black Bird Group, a Finnish analysis firm."])
+    assert {entity.name for entity in entities.organizations} == {
+        "Ukrainian Defence Ministry", "North Atlantic Treaty Organization", "United Nations",
+        "Black Bird Group"}
+
+
+def test_nationalities_days_and_sentence_openers_are_not_entities() -> None:
+    entities = find_entities(["Russian troops attacked on Wednesday. However, North Korean "
+                              "soldiers were withdrawn. Photos showed the damage."])
+    assert entities.people == entities.organizations == ()
+    assert entities.places == ()
+
+
+def test_no_name_runs_across_paragraphs() -> None:
+    entities = find_entities(["By Tom Watling and Arpan Rai", "A Russian attack hit Odesa."])
+    assert {entity.name for entity in entities.people} == {"Tom Watling", "Arpan Rai"}
