@@ -72,10 +72,28 @@ class Mention:
     name: str
 
 
+@dataclass
+class Analysis:
+    """A text read once for names: what both the entity and the quote finders work from."""
+
+    text: str
+    tokens: list[Token]
+    runs: list[tuple[Run, list[Mention]]]
+    entities: Entities
+
+
+def analyse(paragraphs: tuple[str, ...] | list[str]) -> Analysis:
+    """Tokens, name runs and merged entities of the paragraphs (one paragraph a line)."""
+    text = "\n".join(paragraphs)
+    tokens = tokenize(text)
+    found = recognise(tokens)
+    entities = _merge([mention for _, mentions in found for mention in mentions], gazetteer())
+    return Analysis(text, tokens, found, entities)
+
+
 def find_entities(paragraphs: tuple[str, ...] | list[str]) -> Entities:
     """The people, places and organisations the paragraphs name, merged, with mention counts."""
-    return _merge([mention for _, found in recognise(tokenize("\n".join(paragraphs)))
-                   for mention in found], gazetteer())
+    return analyse(paragraphs).entities
 
 
 def recognise(tokens: list[Token]) -> list[tuple[Run, list[Mention]]]:

@@ -9,7 +9,7 @@ from htmldate import find_date
 from lxml.html import HtmlElement
 
 from services.extract import bylines, dates, liveblog, pagekind
-from services.extract.entities import find_entities
+from services.extract.entities import analyse
 from services.extract.language import detect_language
 from services.extract.metadata import Meta, read_meta
 from services.extract.quotes import find_quotes
@@ -26,7 +26,7 @@ def extract(page: CleanPage) -> Article:
     meta = read_meta(tree, raw.final_url) if tree is not None else Meta()
     found_bylines = page.bylines or bylines.find_bylines(page.paragraphs)
     if tree is not None:
-        entries = liveblog.html_entries(tree, meta)
+        entries = liveblog.html_entries(tree, meta, page.paragraphs)
     else:
         entries = liveblog.text_entries(page.paragraphs, found_bylines)
     kind = pagekind.classify(page, tree, meta, is_live=bool(entries))
@@ -37,7 +37,7 @@ def extract(page: CleanPage) -> Article:
     # Byline lines name the blog's authors, not people in the story.
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
              if index not in {byline.paragraph for byline in found_bylines}]
-    entities = find_entities(story)
+    analysis = analyse(story)
     return Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,
         canonical_url=meta.canonical_url or raw.final_url,
@@ -48,7 +48,7 @@ def extract(page: CleanPage) -> Article:
         description=_unescaped(meta.description), site_name=_unescaped(meta.site_name),
         image=meta.image, tags=tuple(meta.tags), text=text, page_kind=kind,
         is_live_blog=bool(entries), entries=tuple(entries),
-        entities=entities, quotes=tuple(find_quotes(story, entities)),
+        entities=analysis.entities, quotes=tuple(find_quotes(analysis)),
         content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed)
 
 

@@ -14,10 +14,11 @@ from shared.models import Byline, Entry
 
 MIN_ENTRIES = 2  # one dated block is an article with a dateline; two or more make a live blog
 HEADLINE_MAX = 160
+MIN_COVERAGE = 0.5
 ENTRY_CLASS = re.compile(r"live|blog|entry|post|update|block|timeline", re.IGNORECASE)
 
 
-def html_entries(tree: HtmlElement, meta: Meta) -> list[Entry]:
+def html_entries(tree: HtmlElement, meta: Meta, paragraphs: tuple[str, ...]) -> list[Entry]:
     """The entries of an HTML live blog (JSON-LD updates, else dated blocks); [] otherwise."""
     node = meta.node or {}
     from_ld = [entry for update in _list(node.get("liveBlogUpdate"))
@@ -26,9 +27,18 @@ def html_entries(tree: HtmlElement, meta: Meta) -> list[Entry]:
         return from_ld
     blocks = _entry_blocks(tree)
     entries = [entry for block in blocks if (entry := _block_entry(block))]
-    if len(entries) >= MIN_ENTRIES:
+    # Lists of related stories are dated blocks too; entries must hold the page's own text.
+    if len(entries) >= MIN_ENTRIES and _coverage(entries, paragraphs) >= MIN_COVERAGE:
         return entries
     return from_ld if "LiveBlogPosting" in jsonld.types_of(node) else []
+
+
+def _coverage(entries: list[Entry], paragraphs: tuple[str, ...]) -> float:
+    """Share of the clean text's words that lie in paragraphs found inside the entries."""
+    inside = "\n".join(entry.text for entry in entries)
+    total = sum(len(paragraph.split()) for paragraph in paragraphs)
+    covered = sum(len(paragraph.split()) for paragraph in paragraphs if paragraph in inside)
+    return covered / total if total else 0.0
 
 
 def text_entries(paragraphs: tuple[str, ...], bylines: tuple[Byline, ...]) -> list[Entry]:

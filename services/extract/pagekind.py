@@ -19,10 +19,12 @@ PAYWALL = re.compile(
     r"(?:subscribe|log ?in|sign in)|this (?:article|story|content) is (?:only )?(?:available )?"
     r"(?:for|to) (?:paying )?subscribers|already a subscriber\?|subscribers only|"
     r"unlock this article|become a (?:member|subscriber) to read", re.IGNORECASE)
+PAYWALL_BOXES = ('//*[contains(@class, "paywall") or contains(@class, "subscri") or '
+                 'contains(@class, "gate") or contains(@class, "premium") or '
+                 'contains(@class, "piano") or contains(@id, "paywall")]')
 BOT_WALL_WORDS = 150  # a real article that mentions captchas is longer than a challenge page
 INDEX_WORDS = 250
 INDEX_LINKS = 15
-TRUNCATED_WORDS = 350
 
 
 def classify(page: CleanPage, tree: HtmlElement | None, meta: Meta, is_live: bool) -> PageKind:
@@ -62,7 +64,11 @@ def _index(tree: HtmlElement, meta: Meta, words: int) -> bool:
 
 
 def _paywalled(page: CleanPage, tree: HtmlElement | None, meta: Meta, words: int) -> bool:
-    """Truncated behind a paywall: a paywall notice, or a locked flag with little text kept."""
+    """Truncated behind a paywall: a paywall notice, or a locked page shorter than it says.
+
+    A "not free" flag alone is not enough: some sites set it on every page, with the whole
+    text served (a registration wall, or a meter the crawler never hits).
+    """
     notices = [removal.text for removal in page.removed] + list(page.paragraphs[-3:])
     if any(PAYWALL.search(text) for text in notices):
         return True
@@ -71,7 +77,20 @@ def _paywalled(page: CleanPage, tree: HtmlElement | None, meta: Meta, words: int
     locked = _not_free(meta) or bool(tree.xpath(
         '//meta[@property="article:content_tier" and (@content="locked" or '
         '@content="metered")]|//*[contains(@class, "paywall")]'))
-    return locked and (words < TRUNCATED_WORDS or bool(PAYWALL.search(tree.text_content())))
+    if not locked:
+        return False
+    declared = _word_count(meta)
+    # Only the paywall's own boxes are searched: the whole page's text is slow to scan.
+    boxes = " ".join(element.text_content() for element in tree.xpath(PAYWALL_BOXES)[:20])
+    return bool(PAYWALL.search(boxes)) or (declared is not None and words < declared / 2)
+
+
+def _word_count(meta: Meta) -> int | None:
+    value = (meta.node or {}).get("wordCount")
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _not_free(meta: Meta) -> bool:

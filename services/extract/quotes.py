@@ -3,9 +3,9 @@
 import re
 from dataclasses import dataclass
 
-from services.extract.entities import SPEECH, Mention, full_names, recognise
-from services.extract.spans import Token, tokenize, wordset
-from shared.models import Entities, Quote
+from services.extract.entities import SPEECH, Analysis, Mention, full_names
+from services.extract.spans import Token, wordset
+from shared.models import Quote
 
 PRONOUNS = {"he": "people", "she": "people", "it": "organizations"}
 AUXILIARIES = wordset("has have had was is also later earlier then previously")
@@ -35,15 +35,13 @@ class Said:
     kind: str | None
 
 
-def find_quotes(paragraphs: tuple[str, ...] | list[str], entities: Entities) -> list[Quote]:
-    """Every direct quotation in the paragraphs, with its speaker where the text names one."""
-    text = "\n".join(paragraphs)
+def find_quotes(analysis: Analysis) -> list[Quote]:
+    """Every direct quotation in an analysed text, with its speaker where the text names one."""
+    text = analysis.text
     spans = [span for span in quote_spans(text) if _is_quotation(span.text)]
     if not spans:
         return []
-    tokens = tokenize(text)
-    names = full_names(entities)
-    saids = _attributions(tokens, names, spans)
+    saids = _attributions(analysis, full_names(analysis.entities), spans)
     quotes: list[Quote] = []
     speakers: list[tuple[Span, str | None]] = []
     for span in spans:
@@ -80,10 +78,11 @@ def _is_quotation(text: str) -> bool:
     return len(words) >= MIN_WORDS and not titled
 
 
-def _attributions(tokens: list[Token], names: dict[str, str], spans: list[Span]) -> list[Said]:
+def _attributions(analysis: Analysis, names: dict[str, str], spans: list[Span]) -> list[Said]:
     """Every speech verb with the speaker next to it, in document order."""
+    tokens = analysis.tokens
     owner: dict[int, list[Mention]] = {}
-    for run, mentions in recognise(tokens):
+    for run, mentions in analysis.runs:
         for token in run.tokens:
             owner[id(token)] = mentions
     saids = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.extract.entities import find_entities
+from services.extract.entities import analyse
 from services.extract.quotes import find_quotes
 from shared.models import Quote
 
@@ -18,7 +18,7 @@ THRESHOLDS = {"dev": (0.95, 0.95), "heldout": (0.85, 0.85)}
 
 
 def quotes_of(paragraphs: list[str]) -> list[Quote]:
-    return find_quotes(paragraphs, find_entities(paragraphs))
+    return find_quotes(analyse(paragraphs))
 
 
 def _key(text: str) -> str:
