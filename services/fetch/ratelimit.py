@@ -1,15 +1,24 @@
 """Per-host rate limits shared by every fetch worker: a token bucket per host.
 
-The bucket is kept in GCRA form (one 'theoretical arrival time' per host, the same limits as a
-token bucket of `burst` tokens refilled every `interval`), so one atomic Lua call both decides
-and reserves the caller's slot: the caller then sleeps until its slot, with no polling and in
-arrival order. The Redis limiter serves all worker processes; MemoryRateLimiter is its twin
-for the embedded mode. Time comes from Redis itself, so workers' clocks need not agree.
+The bucket is kept in GCRA form (one 'theoretical arrival time' per host: the same limits as a
+token bucket of `burst` tokens, one more every `interval`). One atomic Lua call takes a token
+if there is one now, or says how long until the next; the caller sleeps that long and asks
+again. Tokens are granted at the moment of asking, never reserved ahead: a thread that wakes
+late from a reservation (64 threads on 2 cores oversleep by tens of ms) would send its request
+right on top of the next slot's, and the host would see two requests at once.
+
+Slots are spaced a little wider than 1/rate (WINDOW_SLACK): a request leaves a few ms after
+its grant, and without the slack the fence post (rate+1 grants span exactly one second) plus
+that jitter lets a host see rate+1 requests in a one-second window (measured: bench/fetch).
+
+RedisRateLimiter serves all worker processes, with time from Redis itself so workers' clocks
+need not agree; MemoryRateLimiter is its twin for the embedded mode.
 """
 
+import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 import redis
@@ -17,6 +26,7 @@ import redis
 from shared.errors import TransientError
 
 DAY = 86400
+WINDOW_SLACK = 0.05  # slots as if a second lasted 1.05 s: absorbs 50 ms of send jitter
 
 
 class RateLimiter(Protocol):
@@ -36,34 +46,45 @@ class RateLimiter(Protocol):
 
 
 class _Limits:
-    """The configured spacing per host, shared by both limiters."""
+    """The configured spacing per host, and the wait loop both limiters share."""
 
     def __init__(self, rate: float, host_rates: Mapping[str, float] | None, burst: int,
                  max_wait: float) -> None:
-        self.interval = 1.0 / rate
-        self.host_intervals = {h.lower(): 1.0 / r for h, r in (host_rates or {}).items()}
+        self.interval = (1 + WINDOW_SLACK) / rate
+        self.host_intervals = {h.lower(): (1 + WINDOW_SLACK) / r
+                               for h, r in (host_rates or {}).items()}
         self.burst = max(1, burst)
         self.max_wait = max_wait
 
     def interval_for(self, host: str) -> float:
         return self.host_intervals.get(host.lower(), self.interval)
 
-    def refuse(self, host: str, wait: float) -> TransientError:
-        return TransientError("rate_limited", f"{host} is busy for {wait:.1f}s more")
+    def wait_for_token(self, host: str, take: Callable[[], float]) -> float:
+        """Ask `take` (0: got one; else seconds to the next token) until a token comes."""
+        started = time.monotonic()
+        while True:
+            wait = take()
+            if wait <= 0:
+                return time.monotonic() - started
+            waited = time.monotonic() - started
+            if waited + wait > self.max_wait:
+                raise TransientError("rate_limited", f"{host} is busy for {wait:.1f}s more")
+            # A little jitter, so waiters for one host do not all ask at the same instant.
+            time.sleep(wait + random.uniform(0, 0.002))
 
 
-# KEYS: arrival time, crawl-delay interval. ARGV: interval, burst, max wait.
-# Returns the wait as a string (Lua numbers become integers in replies); negative: refused.
-_ACQUIRE = """
+# KEYS: arrival time, crawl-delay interval. ARGV: interval, burst.
+# Returns (as a string: Lua numbers become integers in replies) 0, or seconds to wait.
+_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = math.max(tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[2]) or '0'))
 local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-local wait = math.max(0, tat - now - (tonumber(ARGV[2]) - 1) * interval)
-if wait > tonumber(ARGV[3]) then return tostring(-wait) end
+local wait = tat - now - (tonumber(ARGV[2]) - 1) * interval
+if wait > 0 then return tostring(wait) end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX',
            math.ceil((tat + interval - now) * 1000) + 1000)
-return tostring(wait)
+return '0'
 """
 _PENALIZE = """
 local t = redis.call('TIME')
@@ -77,7 +98,7 @@ return 1
 
 
 class RedisRateLimiter:
-    """The shared limiter: every worker process reserves its slots in one Redis."""
+    """The shared limiter: every worker process takes its tokens from one Redis."""
 
     def __init__(self, client: redis.Redis, rate: float = 1.0, *,
                  host_rates: Mapping[str, float] | None = None, burst: int = 1,
@@ -85,18 +106,13 @@ class RedisRateLimiter:
         self.redis = client
         self.limits = _Limits(rate, host_rates, burst, max_wait)
         self.prefix = prefix
-        self._acquire = client.register_script(_ACQUIRE)
+        self._take = client.register_script(_TAKE)
         self._penalize = client.register_script(_PENALIZE)
 
     def acquire(self, host: str) -> float:
         keys = [self.prefix + host, self.prefix + host + ":interval"]
-        args = [self.limits.interval_for(host), self.limits.burst, self.limits.max_wait]
-        wait = float(self._acquire(keys=keys, args=args))
-        if wait < 0:
-            raise self.limits.refuse(host, -wait)
-        if wait:
-            time.sleep(wait)
-        return wait
+        args = [self.limits.interval_for(host), self.limits.burst]
+        return self.limits.wait_for_token(host, lambda: float(self._take(keys=keys, args=args)))
 
     def penalize(self, host: str, seconds: float) -> None:
         self._penalize(keys=[self.prefix + host], args=[seconds])
@@ -116,17 +132,18 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
 
     def acquire(self, host: str) -> float:
+        return self.limits.wait_for_token(host, lambda: self._take(host))
+
+    def _take(self, host: str) -> float:
         with self._lock:
             now = time.monotonic()
             interval = max(self.limits.interval_for(host), self._slower.get(host, 0.0))
             tat = max(self._arrival.get(host, 0.0), now)
-            wait = max(0.0, tat - now - (self.limits.burst - 1) * interval)
-            if wait > self.limits.max_wait:
-                raise self.limits.refuse(host, wait)
+            wait = tat - now - (self.limits.burst - 1) * interval
+            if wait > 0:
+                return wait
             self._arrival[host] = tat + interval
-        if wait:
-            time.sleep(wait)
-        return wait
+            return 0.0
 
     def penalize(self, host: str, seconds: float) -> None:
         with self._lock:

@@ -19,6 +19,7 @@ from shared.errors import PermanentError, StageError, TransientError
 
 DAY = 86400.0
 ALLOW_ALL, DISALLOW_ALL, RULES = "allow", "disallow", "rules"
+LOCAL_TTL = 60.0  # how long a process trusts the verdict it last read from the shared cache
 MAX_CRAWL_DELAY = 60.0  # a site asking for more would take days to read: cap the spacing
 # A robots.txt fetch: the body's bytes, or a StageError saying why there are none.
 RobotsFetch = Callable[[str], bytes]
@@ -83,12 +84,13 @@ class RobotsPolicy:
         self.ttl = ttl
         self.error_ttl = error_ttl
         self._parsed: dict[str, tuple[str, Protego]] = {}
+        self._recent: dict[str, tuple[float, str]] = {}
 
     def check(self, url: str, fetch: RobotsFetch) -> None:
         """Return if `url` may be fetched; raise robots_disallowed, or robots_unavailable."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}".lower()
-        record = self.cache.get(origin)
+        record = self._cached(origin)
         if record is None:
             record = self._refresh(origin, parts.hostname or "", fetch)
         if record == ALLOW_ALL:
@@ -97,6 +99,21 @@ class RobotsPolicy:
             raise TransientError("robots_unavailable", f"{origin}/robots.txt is unreachable")
         if not self._rules(origin, record).can_fetch(url, self.token):
             raise PermanentError("robots_disallowed", f"robots.txt disallows {url}")
+
+    def _cached(self, origin: str) -> str | None:
+        # A verdict this process saw a moment ago saves a cache round trip per request.
+        recent = self._recent.get(origin)
+        if recent is not None and recent[0] > time.monotonic():
+            return recent[1]
+        record = self.cache.get(origin)
+        if record is not None:
+            self._remember(origin, record)
+        return record
+
+    def _remember(self, origin: str, record: str) -> None:
+        if len(self._recent) > 10_000:
+            self._recent.clear()  # a bound, not an LRU: the shared cache still has them
+        self._recent[origin] = (time.monotonic() + LOCAL_TTL, record)
 
     def _rules(self, origin: str, record: str) -> Protego:
         seen = self._parsed.get(origin)
@@ -111,6 +128,7 @@ class RobotsPolicy:
     def _refresh(self, origin: str, host: str, fetch: RobotsFetch) -> str:
         record, ttl = self._verdict(origin, fetch)
         self.cache.put(origin, record, ttl)
+        self._remember(origin, record)
         if record.startswith(RULES) and self.rate_limiter is not None:
             delay = self._rules(origin, record).crawl_delay(self.token)
             if delay:
