@@ -12,6 +12,7 @@ import redis
 
 from services.fetch.client import FetchLimits, HttpClient
 from services.fetch.factory import make_client
+from services.fetch.pool import fetch_many, interleave_hosts
 from services.fetch.ratelimit import RedisRateLimiter
 from services.fetch.robots import RedisRobotsCache, RobotsPolicy
 from shared.errors import PermanentError, TransientError
@@ -110,3 +111,21 @@ def test_the_workers_client_is_polite(redis_db: redis.Redis) -> None:
             client.get(site.url("/ok"))
         assert time.monotonic() - started >= 0.35  # Crawl-delay beat the 50/s host rate
     assert site.hits.count("/robots.txt") == 1
+
+
+def test_fetch_many_yields_every_outcome() -> None:
+    routes = {f"/p/{n}": page(PAGE) for n in range(50)}
+    with LocalServer(routes) as site:
+        client = HttpClient(FetchLimits(deadline=5, allowed_networks=("127.0.0.0/8",)))
+        urls = [site.url(f"/p/{n}") for n in range(50)] + [site.url("/missing")]
+        outcomes = dict(fetch_many(urls, client, workers=8))
+    assert set(outcomes) == set(urls)
+    missing = outcomes.pop(site.url("/missing"))
+    assert isinstance(missing, PermanentError) and missing.reason == "http_404"
+    assert all(not isinstance(o, Exception) and o.content == PAGE for o in outcomes.values())
+
+
+def test_interleave_hosts() -> None:
+    urls = ["http://a/1", "http://a/2", "http://a/3", "http://b/1", "http://c/1", "http://b/2"]
+    assert interleave_hosts(urls) == ["http://a/1", "http://b/1", "http://c/1", "http://a/2",
+                                      "http://b/2", "http://a/3"]
