@@ -26,7 +26,7 @@ TITLES = wordset(
 TITLE_QUALIFIERS = wordset(
     "foreign defence defense home interior finance health justice agriculture state "
     "economy energy culture education transport trade shadow former acting opposition "
-    "regional military deputy vice prime district high first supreme")
+    "regional military deputy vice prime district high first supreme affairs general")
 ROLE_WORDS = TITLES | wordset(
     "analyst official officials chef star author founder head member lawyer spokesperson "
     "president-elect candidate activist resident researcher expert commentator adviser "
@@ -56,10 +56,11 @@ NOT_NAMES = wordset(
     "according asked earlier later next last read join please by in on at for from with "
     "after before as of to if when while since despite")
 NOT_ACRONYMS = wordset("TV AI CEO GDP PM AM BST GMT UTC OK MP MPs EV NFT CPI VAT DNA "
-                       "HIV UGV UGVs COVID PAC ID")
+                       "HIV UGV UGVs COVID PAC ID ALL OMG VHS FAQ USB PDF")
 LINKS = CONNECTORS | {","}
 PARTICLES = wordset("de du del della da di la le von van der den bin ben al el")
-ACRONYM = re.compile(r"^(?:[A-Z]\.){2,}$|^[A-Z][A-Z0-9]{1,4}s?$")
+# Up to four capitals: longer all-capital words are mostly shouted labels ("CLAIM:").
+ACRONYM = re.compile(r"^(?:[A-Z]\.){2,}$|^[A-Z][A-Z0-9]{1,3}s?$")
 
 
 @dataclass
@@ -136,7 +137,8 @@ def _known(words: list[str], start: int, gaz: Gazetteer) -> tuple[Mention, int] 
     """The longest gazetteer name starting at words[start], and where it ends."""
     for end in range(min(len(words), start + gaz.longest), start, -1):
         name = join(words[start:end])
-        if start and words[start - 1] in ("of", "for"):
+        if start > 1 and words[start - 1] in ("of", "for") and (
+                words[start - 2].lower() in ORG_HEADS):
             return None  # "University of Rochester" is the university, not the city
         if name in gaz.organizations and not _part_of_org(words, end):
             return Mention("organizations", gaz.organizations[name]), end
@@ -167,14 +169,14 @@ def _pieces(tokens: list[Token], before: list[str], after: list[str], gaz: Gazet
     if not tokens:
         return []
     words = [token.text for token in tokens]
-    if words[-1].lower() in ORG_SUFFIXES or (len(words) > 2 and words[0].lower() in ORG_HEADS
-                                              and words[1] in ("of", "for")):
+    suffixed = len(words) > 1 and words[-1].lower() in ORG_SUFFIXES
+    if suffixed or (len(words) > 2 and words[0].lower() in ORG_HEADS and words[1] in ("of", "for")):
         return [Mention("organizations", _org_name(words, gaz))]
     for cut, word in enumerate(words):
-        if word.lower() in TITLES and cut + 1 < len(words):
+        if _is_title(word) and cut + 1 < len(words):
             head = _pieces(tokens[:cut], before, [word.lower()], gaz, lower_words)
             name = _strip_titles(words[cut + 1:])  # "Prime Minister" leaves no name
-            return head + ([Mention("people", join(name))] if name else [])
+            return head + _titled(join(name), gaz) if name else head
     if words[0] in gaz.first_names and all(word[0].isupper() or word in PARTICLES
                                            for word in words[1:]) and len(words) > 2:
         return [Mention("people", join(words))]  # "Mohammed ben Sulayem"
@@ -189,6 +191,8 @@ def _single(tokens: list[Token], words: list[str], before: list[str], after: lis
             gaz: Gazetteer) -> list[Mention]:
     """One candidate name: a person, a place or an organisation by its cues, or nothing."""
     name = join(words)
+    if all(_is_title(word) for word in words) or len(name) < 2:
+        return []  # "said Ms. Ernst" leaves "Ms" alone; "X" is no name
     if len(words) == 1 and ACRONYM.match(name):
         shouted = any(word.isupper() and len(word) > 1 for word in [*before, *after][:1])
         return [] if name in NOT_ACRONYMS or shouted else [Mention("organizations", name)]
@@ -229,8 +233,21 @@ def _drop_leading(tokens: list[Token], gaz: Gazetteer, lower_words: set[str]) ->
     return tokens
 
 
+def _is_title(word: str) -> bool:
+    return word.lower() in TITLES or word.lower().split("-")[0] in TITLES  # Secretary-General
+
+
+def _titled(name: str, gaz: Gazetteer) -> list[Mention]:
+    """What follows a title: a person, unless it is a known place ("CEO of Malaysia")."""
+    if name in gaz.places:
+        return [Mention("places", gaz.places[name])]
+    if name in gaz.organizations:
+        return [Mention("organizations", gaz.organizations[name])]
+    return [Mention("people", name)]
+
+
 def _strip_titles(words: list[str]) -> list[str]:
-    while words and (words[0].lower() in TITLES or words[0].lower() in TITLE_QUALIFIERS
+    while words and (_is_title(words[0]) or words[0].lower() in TITLE_QUALIFIERS
                      or words[0] in CONNECTORS):  # "Secretary of State Brad Raffensperger"
         words = words[1:]
     return words

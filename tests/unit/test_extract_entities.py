@@ -73,3 +73,19 @@ def test_nationalities_days_and_sentence_openers_are_not_entities() -> None:
 def test_no_name_runs_across_paragraphs() -> None:
     entities = find_entities(["By Tom Watling and Arpan Rai", "A Russian attack hit Odesa."])
     assert {entity.name for entity in entities.people} == {"Tom Watling", "Arpan Rai"}
+
+
+@pytest.mark.parametrize("text,people,places,organizations", [
+    ("NATO Secretary-General Jens Stoltenberg spoke.", ["Jens Stoltenberg"], [],
+     ["North Atlantic Treaty Organization"]),
+    ("The minister for Foreign Affairs Stephane Sejourne spoke.", ["Stephane Sejourne"], [], []),
+    ("He is CEO of Malaysia-based Capital A.", [], ["Malaysia"], []),
+    ("The University of Rochester in New York.", [], ["New York"], ["University of Rochester"]),
+    ("CLAIM: the Channel was hit, said Ms. Ernst.", ["Ernst"], [], []),
+])
+def test_titles_heads_and_shouting(text: str, people: list[str], places: list[str],
+                                   organizations: list[str]) -> None:
+    entities = find_entities([text])
+    assert [entity.name for entity in entities.people] == people
+    assert [entity.name for entity in entities.places] == places
+    assert [entity.name for entity in entities.organizations] == organizations
