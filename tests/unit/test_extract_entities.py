@@ -78,7 +78,8 @@ def test_no_name_runs_across_paragraphs() -> None:
 @pytest.mark.parametrize("text,people,places,organizations", [
     ("NATO Secretary-General Jens Stoltenberg spoke.", ["Jens Stoltenberg"], [],
      ["North Atlantic Treaty Organization"]),
-    ("The minister for Foreign Affairs Stephane Sejourne spoke.", ["Stephane Sejourne"], [], []),
+    ("French Minister for Foreign Affairs Stephane Sejourne said so.", ["Stephane Sejourne"], [],
+     []),
     ("He is CEO of Malaysia-based Capital A.", [], ["Malaysia"], []),
     ("The University of Rochester in New York.", [], ["New York"], ["University of Rochester"]),
     ("CLAIM: the Channel was hit, said Ms. Ernst.", ["Ernst"], [], []),
