@@ -4,11 +4,7 @@ Thread-safe: no per-request state lives on the client, and the one PinnedAdapter
 pools are made for sharing between threads (no requests Session: its cookie jar is not).
 """
 
-import email.utils
-import socket
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -16,25 +12,30 @@ import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from services.fetch.addresses import resolve
-from services.fetch.charset import decode_bytes
-from services.fetch.content import header_charset, media_type, refuse_by_label, settle_type
 from services.fetch.deadline import Guard, guarded
-from services.fetch.decompress import TooLarge, decode_stream
 from services.fetch.ratelimit import RateLimiter
+from services.fetch.response import (
+    REDIRECTS,
+    Download,
+    decode_body,
+    network_error,
+    read_download,
+    retry_after,
+    status_error,
+)
 from services.fetch.robots import RobotsPolicy
 from services.fetch.transport import Pin, PinnedAdapter, PinnedRequest
 from services.fetch.urls import normalize_url
-from shared.errors import PermanentError, StageError, TransientError
+from shared.errors import PermanentError, TransientError
+
+# Download and decode_body are part of this module's interface (the contract names them here).
+__all__ = ["Download", "FetchLimits", "HttpClient", "decode_body"]
 
 DEFAULT_USER_AGENT = "copydesk/0.1 (+https://github.com/copydesk/copydesk)"
 ACCEPT = ("text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,"
           "application/feed+json,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.1")
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
-TRANSIENT_4XX = frozenset({408, 425, 429})
 DEFAULT_PORTS = {"http": 80, "https": 443}
-CHUNK = 64 * 1024
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
-DEFAULT_RETRY_AFTER, MAX_RETRY_AFTER = 60.0, 3600.0
 
 
 @dataclass(frozen=True)
@@ -56,26 +57,6 @@ class FetchLimits:
                    read_timeout=settings.read_timeout, deadline=settings.fetch_deadline,
                    max_body_bytes=settings.max_body_bytes, max_redirects=settings.max_redirects,
                    allow_private_networks=settings.allow_private_networks)
-
-
-@dataclass(frozen=True)
-class Download:
-    """What came back: the decoded body (Content-Encoding undone) and what the server said."""
-
-    url: str
-    final_url: str
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    content: bytes = b""
-    content_type: str = ""
-    declared_charset: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-def decode_body(download: Download) -> tuple[str, str]:
-    """The body as text, and the encoding used: header, then meta, then detection."""
-    return decode_bytes(download.content, download.declared_charset)
 
 
 class HttpClient:
@@ -115,7 +96,8 @@ class HttpClient:
             response = self._send(current, headers, guard, polite)
             location = response.headers.get("location")
             if response.status_code not in REDIRECTS or not location:
-                return self._download(url, current, response, guard, cap, filtered)
+                return read_download(url, current, response, guard,
+                                     cap=cap or self.limits.max_body_bytes, filtered=filtered)
             response.close()
             current = urljoin(current, location.strip())
             if normalize_url(current) in seen:
@@ -140,8 +122,14 @@ class HttpClient:
             response = self._adapter.send(request, stream=True, timeout=timeout, verify=True,
                                           proxies={})
         except (requests.RequestException, Urllib3Error, OSError) as error:
-            raise self._network_error(error, guard) from error
-        self._check_status(response, pin.host)
+            raise network_error(error, guard) from error
+        failure = status_error(response)
+        if failure is not None:
+            response.close()
+            wait = retry_after(response)
+            if wait is not None and self.rate_limiter is not None:
+                self.rate_limiter.penalize(pin.host, wait)  # every worker slows down
+            raise failure
         return response
 
     def _prepare(self, url: str, headers: dict[str, str]) -> tuple[PinnedRequest, Pin]:
@@ -169,86 +157,3 @@ class HttpClient:
         headers = self._headers(None, None)
         return self._follow(robots_url, headers, guard, polite=False, cap=ROBOTS_MAX_BYTES,
                             filtered=False).content
-
-    def _check_status(self, response: requests.Response, host: str) -> None:
-        status = response.status_code
-        if status < 300 or status == 304 or status in REDIRECTS:
-            return
-        response.close()
-        reason, message = f"http_{status}", f"{status} {response.reason or ''}".strip()
-        retry_after = response.headers.get("retry-after")
-        if status == 429 or (status == 503 and retry_after):
-            wait = parse_retry_after(retry_after)
-            if self.rate_limiter is not None:
-                self.rate_limiter.penalize(host, wait)
-            raise TransientError(reason, f"{message}; retry after {wait:.0f}s")
-        if status >= 500 or status in TRANSIENT_4XX:
-            raise TransientError(reason, message)
-        raise PermanentError(reason, message)
-
-    def _download(self, url: str, final_url: str, response: requests.Response, guard: Guard,
-                  cap: int, filtered: bool) -> Download:
-        cap = cap or self.limits.max_body_bytes
-        headers = {key.lower(): value for key, value in response.headers.items()}
-        media = media_type(headers.get("content-type"))
-        try:
-            content = self._body(response, headers, guard, cap, filtered and
-                                 response.status_code != 304)
-            if filtered and response.status_code != 304:
-                media = settle_type(media, content[:1024])
-        except BaseException:
-            response.close()  # a half-read connection must not go back to the pool
-            raise
-        response.raw.release_conn()
-        return Download(url=url, final_url=final_url, status=response.status_code,
-                        headers=headers, content=content, content_type=media,
-                        declared_charset=header_charset(headers.get("content-type")),
-                        etag=headers.get("etag"), last_modified=headers.get("last-modified"))
-
-    def _body(self, response: requests.Response, headers: dict[str, str], guard: Guard,
-              cap: int, filtered: bool) -> bytes:
-        if filtered:
-            refuse_by_label(media_type(headers.get("content-type")))
-        length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > cap:
-            raise TooLarge(cap)
-        return decode_stream(self._chunks(response, guard), headers.get("content-encoding", ""),
-                             cap)
-
-    def _chunks(self, response: requests.Response, guard: Guard) -> Iterator[bytes]:
-        try:
-            while True:
-                if guard.remaining() <= 0:
-                    raise TransientError("timeout", f"body not done in {self.limits.deadline}s")
-                data = response.raw.read1(CHUNK, decode_content=False)
-                if not data:
-                    break
-                yield data
-        except (Urllib3Error, OSError, ValueError) as error:
-            raise self._network_error(error, guard) from error
-        if guard.fired:  # the watchdog cut the socket: the body ended early, not complete
-            raise TransientError("timeout", f"body not done in {self.limits.deadline}s")
-
-    def _network_error(self, error: BaseException, guard: Guard) -> StageError:
-        if guard.fired or guard.remaining() <= 0:
-            return TransientError("timeout", f"no complete answer in {self.limits.deadline}s")
-        if isinstance(error, requests.Timeout | socket.timeout) or "timed out" in str(error):
-            return TransientError("timeout", str(error))
-        if isinstance(error, requests.exceptions.SSLError):
-            return PermanentError("tls_error", str(error))
-        return TransientError("connection_error", f"{type(error).__name__}: {error}")
-
-
-def parse_retry_after(value: str | None) -> float:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), bounded."""
-    if not value:
-        return DEFAULT_RETRY_AFTER
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError):
-            return DEFAULT_RETRY_AFTER
-    return min(max(seconds, 1.0), MAX_RETRY_AFTER)
