@@ -7,70 +7,30 @@ measured precision and recall.
 """
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 
+from services.extract.cues import (
+    NOT_ACRONYMS,
+    NOT_NAMES,
+    ORG_HEADS,
+    ORG_SUFFIXES,
+    PLACE_CUES,
+    PLACE_NOUNS,
+    ROLE_WORDS,
+    SPEECH,
+    TITLE_QUALIFIERS,
+    TITLES,
+)
 from services.extract.gazetteer import Gazetteer, gazetteer
+from services.extract.merge import Mention, merge
 from services.extract.spans import CONNECTORS, Run, Token, join, runs, tokenize, wordset
-from shared.models import Entities, Entity
+from shared.models import Entities
 
-TITLES = wordset(
-    "mr mrs ms dr sir dame lord lady president vice prime minister chancellor secretary "
-    "governor mayor senator sen rep representative judge general gen colonel col lt captain "
-    "capt sgt king queen prince princess pope archbishop bishop chief commander ambassador "
-    "spokesperson spokesman spokeswoman leader speaker deputy premier sheikh prof professor "
-    "coach director chairman chairwoman chair ceo gov attorney justice inspector sergeant "
-    "officer envoy")
-# Capitalised words that qualify a title rather than name anyone ("Foreign Secretary").
-TITLE_QUALIFIERS = wordset(
-    "foreign defence defense home interior finance health justice agriculture state "
-    "economy energy culture education transport trade shadow former acting opposition "
-    "regional military deputy vice prime district high first supreme affairs general")
-ROLE_WORDS = TITLES | wordset(
-    "analyst official officials chef star author founder head member lawyer spokesperson "
-    "president-elect candidate activist resident researcher expert commentator adviser "
-    "advisor blogger correspondent reporter economist historian journalist")
-SPEECH = wordset(
-    "said says told added adding stated wrote warned claimed argued replied explained "
-    "insisted asked announced noted saying continued declared tweeted posted described "
-    "describing")
-ORG_SUFFIXES = wordset(
-    "ministry office council army navy party group court agency bank inc ltd plc llc corp "
-    "corporation company university college institute foundation association union "
-    "department committee commission police embassy staff forces service services board "
-    "parliament assembly congress senate guard brigade regiment battalion command news "
-    "times post network channel airlines airways authority organisation organization "
-    "federation league club centre center fund trust watchdog bureau administration "
-    "conference tribunal")
-ORG_HEADS = wordset("ministry department bank university institute office bureau "
-                    "court council college school museum house")
-PLACE_CUES = wordset("in near outside across into villages village town towns city "
-                     "cities region province oblast district")
-PLACE_NOUNS = wordset("airport region oblast province district county river city town "
-                      "village port")
-NOT_NAMES = wordset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april "
-    "may june july august september october november december i the a an it he she they we "
-    "you this that these those there here but and or so yet however meanwhile photos "
-    "according asked earlier later next last read join please by in on at for from with "
-    "after before as of to if when while since despite")
-NOT_ACRONYMS = wordset("TV AI CEO GDP PM AM BST GMT UTC OK MP MPs EV NFT CPI VAT DNA "
-                       "HIV UGV UGVs COVID PAC ID ALL OMG VHS FAQ USB PDF")
 LINKS = CONNECTORS | {","}
 PARTICLES = wordset("de du del della da di la le von van der den bin ben al el")
 # Up to four capitals: longer all-capital words are mostly shouted labels ("CLAIM:").
 ACRONYM = re.compile(r"^(?:[A-Z]\.){2,}$|^[A-Z][A-Z0-9]{1,3}s?$")
-
-
-@dataclass
-class Mention:
-    """One recognised mention: its kind and the name it was written with."""
-
-    # "people", "places", "organizations"; "surname" and "place?" are guesses that a full name
-    # elsewhere in the text confirms as a person, or not.
-    kind: str
-    name: str
 
 
 @dataclass
@@ -88,7 +48,7 @@ def analyse(paragraphs: tuple[str, ...] | list[str]) -> Analysis:
     text = "\n".join(paragraphs)
     tokens = tokenize(text)
     found = recognise(tokens)
-    entities = _merge([mention for _, mentions in found for mention in mentions], gazetteer())
+    entities = merge([mention for _, mentions in found for mention in mentions])
     return Analysis(text, tokens, found, entities)
 
 
@@ -256,30 +216,3 @@ def _strip_titles(words: list[str]) -> list[str]:
 def _org_name(words: list[str], gaz: Gazetteer) -> str:
     name = join(words[1:] if words[0] == "The" else words)
     return gaz.organizations.get(name, name)
-
-
-def _merge(mentions: list[Mention], gaz: Gazetteer) -> Entities:
-    """Count mentions per entity; a lone surname joins the full name that ends with it."""
-    counts: dict[str, Counter[str]] = {"people": Counter(), "places": Counter(),
-                                        "organizations": Counter(), "surname": Counter(),
-                                        "place?": Counter()}
-    for mention in mentions:
-        if mention.name:
-            counts[mention.kind][mention.name] += 1
-    people = counts["people"]
-    full = {name.split()[-1]: name for name in sorted(people, key=len) if " " in name}
-    merged: Counter[str] = Counter()
-    for name, count in people.items():
-        merged[full.get(name, name)] += count
-    for name, count in counts.pop("surname").items():
-        if name in full:
-            merged[full[name]] += count
-    for name, count in counts.pop("place?").items():
-        if name in full:  # "in Zimin’s death": a person after all
-            merged[full[name]] += count
-        else:
-            counts["places"][name] += count
-    counts["people"] = merged
-    return Entities(**{kind: tuple(Entity(name=name, mentions=count)
-                                   for name, count in counter.most_common())
-                       for kind, counter in counts.items()})

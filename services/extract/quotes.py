@@ -3,7 +3,9 @@
 import re
 from dataclasses import dataclass
 
-from services.extract.entities import SPEECH, Analysis, Mention, full_names
+from services.extract.cues import SPEECH
+from services.extract.entities import Analysis, full_names
+from services.extract.merge import Mention
 from services.extract.spans import Token, wordset
 from shared.models import Quote
 
