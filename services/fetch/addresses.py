@@ -50,8 +50,8 @@ def _translates(address: IPAddress) -> bool:
 
 
 def resolve(host: str, port: int, *, allow_private: bool = False,
-            allowed_networks: tuple[str, ...] = ()) -> str:
-    """Resolve `host` once and return the address to connect to, refusing non-public ones.
+            allowed_networks: tuple[str, ...] = ()) -> list[str]:
+    """Resolve `host` once: the addresses to connect to (IPv4 first), if all are allowed.
 
     Every resolved address must pass, not just the first: a name that answers with one
     public and one private address is refused. `allowed_networks` are exempt (an intranet
@@ -71,4 +71,6 @@ def resolve(host: str, port: int, *, allow_private: bool = False,
         if refused:
             raise PermanentError("refused_address",
                                  f"{host} resolves to non-public {', '.join(refused)}")
-    return str(addresses[0])
+    # IPv4 first: a host's IPv6 is the more often broken of the two.
+    ordered = sorted(dict.fromkeys(addresses), key=lambda a: a.version)
+    return [str(address) for address in ordered]

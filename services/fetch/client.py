@@ -10,6 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
 
 from services.fetch.addresses import resolve
 from services.fetch.deadline import Guard, guarded
@@ -63,8 +64,10 @@ class HttpClient:
     """GET with the address guard, robots.txt, the host rate limit, caps and a deadline."""
 
     def __init__(self, limits: FetchLimits | None = None, rate_limiter: RateLimiter | None = None,
-                 robots: RobotsPolicy | None = None, *, pool_size: int = 64) -> None:
+                 robots: RobotsPolicy | None = None, *, pool_size: int = 64,
+                 verify: bool | str = True) -> None:
         self.limits = limits or FetchLimits()
+        self.verify = verify  # True, or a CA bundle path (an intranet's own CA, a test's)
         self.rate_limiter = rate_limiter
         self.robots = robots
         self._adapter = PinnedAdapter(pool_connections=256, pool_maxsize=pool_size)
@@ -108,31 +111,41 @@ class HttpClient:
 
     def _send(self, url: str, headers: dict[str, str], guard: Guard,
               polite: bool) -> requests.Response:
-        request, pin = self._prepare(url, headers)
+        request, pins = self._prepare(url, headers)
         if polite and self.robots is not None:
             self.robots.check(url, lambda robots_url: self._robots_body(robots_url, guard))
         if self.rate_limiter is not None:
-            guard.postpone(self.rate_limiter.acquire(pin.host))
-        remaining = guard.remaining()
-        if remaining <= 0:
-            raise TransientError("timeout", f"deadline of {self.limits.deadline}s passed")
-        timeout = (min(self.limits.connect_timeout, remaining),
-                   min(self.limits.read_timeout, remaining))
-        try:
-            response = self._adapter.send(request, stream=True, timeout=timeout, verify=True,
-                                          proxies={})
-        except (requests.RequestException, Urllib3Error, OSError) as error:
-            raise network_error(error, guard) from error
+            guard.postpone(self.rate_limiter.acquire(pins[0].host))
+        response = self._connect_and_send(request, pins, guard)
         failure = status_error(response)
         if failure is not None:
             response.close()
             wait = retry_after(response)
             if wait is not None and self.rate_limiter is not None:
-                self.rate_limiter.penalize(pin.host, wait)  # every worker slows down
+                self.rate_limiter.penalize(pins[0].host, wait)  # every worker slows down
             raise failure
         return response
 
-    def _prepare(self, url: str, headers: dict[str, str]) -> tuple[PinnedRequest, Pin]:
+    def _connect_and_send(self, request: PinnedRequest, pins: list[Pin],
+                          guard: Guard) -> requests.Response:
+        """Send to the first vetted address that accepts a connection."""
+        for attempt, pin in enumerate(pins, 1):
+            remaining = guard.remaining()
+            if remaining <= 0:
+                raise TransientError("timeout", f"deadline of {self.limits.deadline}s passed")
+            timeout = (min(self.limits.connect_timeout, remaining),
+                       min(self.limits.read_timeout, remaining))
+            request.pin = pin
+            try:
+                return self._adapter.send(request, stream=True, timeout=timeout,
+                                          verify=self.verify, proxies={})
+            except (requests.RequestException, Urllib3Error, OSError) as error:
+                if attempt < len(pins) and _could_not_connect(error):
+                    continue  # nothing was sent: the next address may answer
+                raise network_error(error, guard) from error
+        raise AssertionError("resolve() returns at least one address")
+
+    def _prepare(self, url: str, headers: dict[str, str]) -> tuple[PinnedRequest, list[Pin]]:
         scheme = urlsplit(url).scheme.lower()
         if scheme not in DEFAULT_PORTS:
             raise PermanentError("bad_scheme", f"only http and https are fetched, not {url!r}")
@@ -145,15 +158,21 @@ class HttpClient:
             raise PermanentError("bad_url", f"{url!r}: {error}") from error
         if not host:
             raise PermanentError("bad_url", f"{url!r} has no host")
-        ip = resolve(host, port, allow_private=self.limits.allow_private_networks,
-                     allowed_networks=self.limits.allowed_networks)
+        addresses = resolve(host, port, allow_private=self.limits.allow_private_networks,
+                            allowed_networks=self.limits.allowed_networks)
         bracketed = f"[{host}]" if ":" in host else host
         request.headers["Host"] = bracketed if port == DEFAULT_PORTS[scheme] \
             else f"{bracketed}:{port}"
-        request.pin = Pin(scheme=scheme, host=host, port=port, ip=ip)
-        return request, request.pin
+        return request, [Pin(scheme=scheme, host=host, port=port, ip=ip) for ip in addresses]
 
     def _robots_body(self, robots_url: str, guard: Guard) -> bytes:
         headers = self._headers(None, None)
         return self._follow(robots_url, headers, guard, polite=False, cap=ROBOTS_MAX_BYTES,
                             filtered=False).content
+
+
+def _could_not_connect(error: BaseException) -> bool:
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)

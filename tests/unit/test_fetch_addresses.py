@@ -42,9 +42,16 @@ def test_resolve_refuses_loopback_unless_allowed() -> None:
     with pytest.raises(PermanentError) as refused:
         resolve("127.0.0.1", 80)
     assert refused.value.reason == "refused_address"
-    assert resolve("127.0.0.1", 80, allow_private=True) == "127.0.0.1"
+    assert resolve("127.0.0.1", 80, allow_private=True) == ["127.0.0.1"]
+    assert resolve("127.0.0.1", 80, allowed_networks=("127.0.0.0/8",)) == ["127.0.0.1"]
 
 
 def test_resolve_refuses_names_of_loopback() -> None:
     with pytest.raises(PermanentError, match="refused_address"):
         resolve("localhost", 80)
+
+
+def test_resolve_puts_ipv4_first() -> None:
+    addresses = resolve("localhost", 80, allow_private=True)
+    assert addresses[0] == "127.0.0.1"
+    assert len(addresses) == len(set(addresses))
