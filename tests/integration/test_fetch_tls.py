@@ -61,7 +61,7 @@ def server(certificates: Path) -> Iterator[tuple[int, list[str]]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificates / "server.pem", certificates / "server.key")
 
-    def record_sni(sock: ssl.SSLSocket, name: str | None, ctx: ssl.SSLContext) -> None:
+    def record_sni(sock: ssl.SSLObject, name: str, ctx: ssl.SSLContext) -> None:
         names.append(name or "")
 
     context.sni_callback = record_sni
