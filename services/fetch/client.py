@@ -5,7 +5,6 @@ pools are made for sharing between threads (no requests Session: its cookie jar 
 """
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -28,6 +27,7 @@ from services.fetch.robots import RobotsPolicy
 from services.fetch.transport import Pin, PinnedAdapter, PinnedRequest
 from services.fetch.urls import normalize_url
 from shared.errors import PermanentError, TransientError
+from shared.settings import Settings
 
 # Download and decode_body are part of this module's interface (the contract names them here).
 __all__ = ["Download", "FetchLimits", "HttpClient", "decode_body"]
@@ -53,7 +53,7 @@ class FetchLimits:
     allowed_networks: tuple[str, ...] = ()  # CIDRs exempt from the address guard
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "FetchLimits":
+    def from_settings(cls, settings: Settings) -> "FetchLimits":
         return cls(user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
                    read_timeout=settings.read_timeout, deadline=settings.fetch_deadline,
                    max_body_bytes=settings.max_body_bytes, max_redirects=settings.max_redirects,
