@@ -12,7 +12,7 @@ from shared import runtime
 from shared.celery_app import DONE_KEY
 from shared.db import ArticleRecord, DeadLetterRecord, Job
 from shared.ledger import Ledger
-from shared.records import as_utc, dead_letter_record, export_record
+from shared.records import dead_letter_record, export_record, iso
 from shared.stage import STAGES
 
 # Kombu's Redis transport keeps a queue's messages in the list of its name, and in one list per
@@ -117,6 +117,6 @@ def _source_report(session: Any) -> dict[str, dict[str, Any]]:
                                 .group_by(Job.source)).all()
     new = dict(session.execute(select(ArticleRecord.source, func.count()).where(
         ArticleRecord.created_at >= since).group_by(ArticleRecord.source)).all())
-    return {source: {"last_run": as_utc(at).isoformat() if at else None,
+    return {source: {"last_run": iso(at),
                      "new_articles_24h": new.get(source, 0)}
             for source, at in last_runs}

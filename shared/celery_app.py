@@ -99,4 +99,7 @@ def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
 def count_done(stage: str) -> None:
     """Count a finished message in this minute's per-stage counter (for `copydesk status`)."""
     key = f"{DONE_KEY}:{stage}:{int(time.time() // 60)}"
-    runtime.redis_client().pipeline().incr(key).expire(key, 3600).execute()
+    pipe = runtime.redis_client().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 3600)
+    pipe.execute()

@@ -104,6 +104,16 @@ class ArticleRecord(Base):
     visit_interval: Mapped[int | None] = mapped_column(Integer)
 
 
+class BandRecord(Base):
+    """One LSH band key of an article's signature: equal keys make duplicate candidates."""
+
+    __tablename__ = "article_bands"
+    part: Mapped[str] = mapped_column(String(8), primary_key=True)
+    band_key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    __table_args__ = (Index("ix_article_bands_article_id", "article_id"),)
+
+
 class RevisionRecord(Base):
     """Every distinct text an article has had."""
 

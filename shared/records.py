@@ -21,7 +21,7 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     value = as_utc(value)
     return value.isoformat() if value else None
 
@@ -37,8 +37,8 @@ def export_record(record: ArticleRecord) -> dict[str, Any]:
         "canonical_url": record.canonical_url,
         "title": record.title,
         "authors": fields.get("authors", []),
-        "published_at": _iso(record.published_at),
-        "modified_at": _iso(record.modified_at),
+        "published_at": iso(record.published_at),
+        "modified_at": iso(record.modified_at),
         "language": record.language,
         "description": fields.get("description"),
         "site_name": fields.get("site_name"),
@@ -52,7 +52,7 @@ def export_record(record: ArticleRecord) -> dict[str, Any]:
         "content_hash": record.content_hash,
         "duplicate_of": record.duplicate_of,
         "revision": record.revision,
-        "fetched_at": _iso(record.fetched_at),
+        "fetched_at": iso(record.fetched_at),
     }
 
 
@@ -66,5 +66,5 @@ def dead_letter_record(record: DeadLetterRecord) -> dict[str, Any]:
         "reason": record.reason,
         "message": record.message,
         "attempts": record.attempts,
-        "created_at": _iso(record.created_at),
+        "created_at": iso(record.created_at),
     }

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from services.extract.dedupe import LSHIndex, StoryClusters, duplicate_of, signature
+from services.store.dedupe import LSHIndex, StoryClusters, duplicate_of, signature
 
 FUNCTION_TEXT = ("the of and to in a is that for on was with as by at from it said has were have "
             "be an are will after his its their who which but not this had")

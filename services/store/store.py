@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.store.duplicates import classify
 from shared.db import ArticleRecord, RevisionRecord
 from shared.errors import TransientError
 from shared.ledger import Ledger
@@ -50,6 +51,7 @@ def _insert(session: Session, article: Article) -> Stored:
     after_visit(record, changed=True)
     session.add(record)
     session.flush()
+    classify(session, record)
     _add_revision(session, record, article)
     return Stored("stored", record.id, 1)
 
@@ -59,6 +61,7 @@ def _revise(session: Session, record: ArticleRecord, article: Article) -> Stored
     record.revision += 1
     _assign(record, article, merge_entries(known, article.entries))
     after_visit(record, changed=True)
+    classify(session, record)
     _add_revision(session, record, article)
     return Stored("revised", record.id, record.revision)
 

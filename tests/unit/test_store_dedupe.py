@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from services.extract import dedupe
-from services.extract.dedupe import LSHIndex, Signature, StoryClusters, signature, similarity
+from services.store import dedupe
+from services.store.dedupe import LSHIndex, Signature, StoryClusters, signature, similarity
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DATA = json.loads((FIXTURES / "extract" / "duplicates.json").read_text("utf-8"))
