@@ -1,13 +1,15 @@
 """Many downloads at once in one process: a thread pool over one shared HttpClient.
 
 Threads, not gevent. A download is almost all waiting (on the host's rate-limit slot, on
-the server), and threads release the GIL while they wait, so a few dozen threads keep a few
-hundred requests a second in flight on one core (bench/fetch/RESULTS.md: 64 threads reach the
-20-host site's rate limit). gevent would only pay off at thousands of concurrent sockets, and it
-needs the whole worker monkey-patched: the psycopg C driver and the SQLAlchemy pool the fetch
-stage's ledger writes go through are not cooperative, so one slow query would stall every
-greenlet. The Celery fetch worker gets the same model from `--pool threads --concurrency N`;
-this pool is for bulk fetching outside Celery (benchmarks, one-off imports).
+the server), and threads release the GIL while they wait; a fetch costs about 0.7 ms of CPU.
+Measured (bench/fetch/RESULTS.md, 20 hosts answering in 100 ms, 15 req/s each): 32 threads
+fetch ~265 pages/s, over 90% of what the hosts' limits allow; 64 and 128 are no faster, only
+busier on the GIL.
+gevent would only pay off at thousands of concurrent sockets, and it needs the whole worker
+monkey-patched: the psycopg C driver under the ledger the fetch stage writes to is not
+cooperative, so one slow query would stall every greenlet. The Celery fetch worker gets the
+same model from `--pool threads --concurrency 32`; this pool is for bulk fetching outside
+Celery (benchmarks, one-off imports).
 """
 
 from collections import deque

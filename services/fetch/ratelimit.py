@@ -1,21 +1,20 @@
-"""Per-host rate limits shared by every fetch worker: a token bucket per host.
+"""Per-host rate limits shared by every fetch worker: one request per `interval` per host.
 
-The bucket is kept in GCRA form (one 'theoretical arrival time' per host: the same limits as a
-token bucket of `burst` tokens, one more every `interval`). One atomic Lua call takes a token
-if there is one now, or says how long until the next; the caller sleeps that long and asks
-again. Tokens are granted at the moment of asking, never reserved ahead: a thread that wakes
-late from a reservation (64 threads on 2 cores oversleep by tens of ms) would send its request
-right on top of the next slot's, and the host would see two requests at once.
+A token bucket of one token, in two steps, each one atomic Lua call:
+- reserve: take the host's next free slot (GCRA: one 'theoretical arrival time' per host) and
+  sleep until it, so waiters queue in order and each wakes alone, not in a herd;
+- claim: on waking, go only if the host's last actual request is a full interval ago (else
+  wait the rest). A thread that overslept its slot (64 threads on 2 cores oversleep by tens
+  of ms) thus never sends on top of the next slot's request.
 
-Slots are spaced a little wider than 1/rate (WINDOW_SLACK): a request leaves a few ms after
-its grant, and without the slack the fence post (rate+1 grants span exactly one second) plus
-that jitter lets a host see rate+1 requests in a one-second window (measured: bench/fetch).
+Slots are a little wider than 1/rate (WINDOW_SLACK): a request leaves a few ms after its
+claim, and without the slack the fence post (rate+1 claims span exactly one second) plus that
+jitter would let a host see rate+1 requests in some one-second window (bench/fetch).
 
 RedisRateLimiter serves all worker processes, with time from Redis itself so workers' clocks
 need not agree; MemoryRateLimiter is its twin for the embedded mode.
 """
 
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -46,109 +45,139 @@ class RateLimiter(Protocol):
 
 
 class _Limits:
-    """The configured spacing per host, and the wait loop both limiters share."""
+    """The configured spacing per host, and the reserve-sleep-claim loop of both limiters."""
 
-    def __init__(self, rate: float, host_rates: Mapping[str, float] | None, burst: int,
+    def __init__(self, rate: float, host_rates: Mapping[str, float] | None,
                  max_wait: float) -> None:
         self.interval = (1 + WINDOW_SLACK) / rate
         self.host_intervals = {h.lower(): (1 + WINDOW_SLACK) / r
                                for h, r in (host_rates or {}).items()}
-        self.burst = max(1, burst)
         self.max_wait = max_wait
 
     def interval_for(self, host: str) -> float:
         return self.host_intervals.get(host.lower(), self.interval)
 
-    def wait_for_token(self, host: str, take: Callable[[], float]) -> float:
-        """Ask `take` (0: got one; else seconds to the next token) until a token comes."""
+    def wait_turn(self, host: str, reserve: Callable[[], float],
+                  claim: Callable[[], float]) -> float:
+        """Reserve a slot (negative: refused), sleep to it, claim it; the seconds waited."""
         started = time.monotonic()
+        wait = reserve()
         while True:
-            wait = take()
-            if wait <= 0:
+            if wait < 0 or time.monotonic() - started + wait > self.max_wait:
+                raise TransientError("rate_limited", f"{host} is busy for {abs(wait):.1f}s")
+            if wait > 0:
+                time.sleep(wait)
+            wait = claim()
+            if wait == 0:
                 return time.monotonic() - started
-            waited = time.monotonic() - started
-            if waited + wait > self.max_wait:
-                raise TransientError("rate_limited", f"{host} is busy for {wait:.1f}s more")
-            # A little jitter, so waiters for one host do not all ask at the same instant.
-            time.sleep(wait + random.uniform(0, 0.002))
 
 
-# KEYS: arrival time, crawl-delay interval. ARGV: interval, burst.
-# Returns (as a string: Lua numbers become integers in replies) 0, or seconds to wait.
-_TAKE = """
+_NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = math.max(tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[2]) or '0'))
+local interval = math.max(tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[3]) or '0'))
+"""
+# KEYS: slot time, last claim, crawl-delay interval. ARGV: interval, max wait.
+# Replies are strings (Lua numbers become integers): the wait, negative when refused.
+_RESERVE = _NOW + """
 local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-local wait = tat - now - (tonumber(ARGV[2]) - 1) * interval
-if wait > 0 then return tostring(wait) end
+if tat - now > tonumber(ARGV[2]) then return tostring(now - tat) end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX',
            math.ceil((tat + interval - now) * 1000) + 1000)
+return tostring(tat - now)
+"""
+_CLAIM = _NOW + """
+local wait = tonumber(redis.call('GET', KEYS[2]) or '0') + interval - now
+if wait > 0 then return tostring(wait) end
+redis.call('SET', KEYS[2], tostring(now), 'PX', math.ceil(interval * 1000) + 1000)
 return '0'
 """
-_PENALIZE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local target = now + tonumber(ARGV[1])
+# ARGV: seconds. Both the next slot and the next claim move past the penalty.
+_PENALIZE = _NOW + """
+local target = now + tonumber(ARGV[2])
+local ttl = math.ceil(tonumber(ARGV[2]) * 1000) + 1000
 if target > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], tostring(target), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+  redis.call('SET', KEYS[1], tostring(target), 'PX', ttl)
+end
+if target - interval > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], tostring(target - interval), 'PX', ttl)
 end
 return 1
 """
 
 
 class RedisRateLimiter:
-    """The shared limiter: every worker process takes its tokens from one Redis."""
+    """The shared limiter: every worker process queues for its slots in one Redis."""
 
     def __init__(self, client: redis.Redis, rate: float = 1.0, *,
-                 host_rates: Mapping[str, float] | None = None, burst: int = 1,
-                 max_wait: float = 10.0, prefix: str = "copydesk:rate:") -> None:
+                 host_rates: Mapping[str, float] | None = None, max_wait: float = 10.0,
+                 prefix: str = "copydesk:rate:") -> None:
         self.redis = client
-        self.limits = _Limits(rate, host_rates, burst, max_wait)
+        self.limits = _Limits(rate, host_rates, max_wait)
         self.prefix = prefix
-        self._take = client.register_script(_TAKE)
+        self._reserve = client.register_script(_RESERVE)
+        self._claim = client.register_script(_CLAIM)
         self._penalize = client.register_script(_PENALIZE)
 
+    def _keys(self, host: str) -> list[str]:
+        return [self.prefix + host, self.prefix + host + ":last",
+                self.prefix + host + ":interval"]
+
     def acquire(self, host: str) -> float:
-        keys = [self.prefix + host, self.prefix + host + ":interval"]
-        args = [self.limits.interval_for(host), self.limits.burst]
-        return self.limits.wait_for_token(host, lambda: float(self._take(keys=keys, args=args)))
+        keys, interval = self._keys(host), self.limits.interval_for(host)
+        return self.limits.wait_turn(
+            host, lambda: float(self._reserve(keys=keys, args=[interval, self.limits.max_wait])),
+            lambda: float(self._claim(keys=keys, args=[interval])))
 
     def penalize(self, host: str, seconds: float) -> None:
-        self._penalize(keys=[self.prefix + host], args=[seconds])
+        self._penalize(keys=self._keys(host), args=[self.limits.interval_for(host), seconds])
 
     def slow_down(self, host: str, interval: float) -> None:
-        self.redis.set(self.prefix + host + ":interval", interval, ex=DAY)
+        self.redis.set(self._keys(host)[2], interval, ex=DAY)
 
 
 class MemoryRateLimiter:
     """The same limiter for one process (the embedded mode): a lock instead of Redis."""
 
     def __init__(self, rate: float = 1.0, *, host_rates: Mapping[str, float] | None = None,
-                 burst: int = 1, max_wait: float = 10.0) -> None:
-        self.limits = _Limits(rate, host_rates, burst, max_wait)
-        self._arrival: dict[str, float] = {}
+                 max_wait: float = 10.0) -> None:
+        self.limits = _Limits(rate, host_rates, max_wait)
+        self._slots: dict[str, float] = {}
+        self._claims: dict[str, float] = {}
         self._slower: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, host: str) -> float:
-        return self.limits.wait_for_token(host, lambda: self._take(host))
+    def _interval(self, host: str) -> float:
+        return max(self.limits.interval_for(host), self._slower.get(host, 0.0))
 
-    def _take(self, host: str) -> float:
+    def acquire(self, host: str) -> float:
+        return self.limits.wait_turn(host, lambda: self._reserve(host),
+                                     lambda: self._claim(host))
+
+    def _reserve(self, host: str) -> float:
         with self._lock:
             now = time.monotonic()
-            interval = max(self.limits.interval_for(host), self._slower.get(host, 0.0))
-            tat = max(self._arrival.get(host, 0.0), now)
-            wait = tat - now - (self.limits.burst - 1) * interval
+            slot = max(self._slots.get(host, 0.0), now)
+            if slot - now > self.limits.max_wait:
+                return now - slot
+            self._slots[host] = slot + self._interval(host)
+            return slot - now
+
+    def _claim(self, host: str) -> float:
+        with self._lock:
+            now = time.monotonic()
+            wait = self._claims.get(host, -DAY) + self._interval(host) - now
             if wait > 0:
                 return wait
-            self._arrival[host] = tat + interval
+            self._claims[host] = now
             return 0.0
 
     def penalize(self, host: str, seconds: float) -> None:
         with self._lock:
             target = time.monotonic() + seconds
-            self._arrival[host] = max(self._arrival.get(host, 0.0), target)
+            self._slots[host] = max(self._slots.get(host, 0.0), target)
+            self._claims[host] = max(self._claims.get(host, -DAY),
+                                     target - self._interval(host))
 
     def slow_down(self, host: str, interval: float) -> None:
         with self._lock:

@@ -20,14 +20,22 @@ def test_requests_to_one_host_are_spaced() -> None:
     assert time.monotonic() - start < 0.05
 
 
-def test_per_host_rates_and_burst() -> None:
-    limiter = MemoryRateLimiter(rate=1.0, host_rates={"fast.example": 1000.0}, burst=3)
+def test_per_host_rates() -> None:
+    limiter = MemoryRateLimiter(rate=1.0, host_rates={"fast.example": 1000.0})
     start = time.monotonic()
-    for _ in range(3):
-        limiter.acquire("slow.example")  # the burst passes at once
+    limiter.acquire("slow.example")
     for _ in range(10):
         limiter.acquire("fast.example")
     assert time.monotonic() - start < 0.1
+
+
+def test_a_late_slot_holder_does_not_crowd_the_next() -> None:
+    limiter = MemoryRateLimiter(rate=10.0)
+    limiter.acquire("a.example")  # claimed now; the next slot is ~0.1 s on
+    assert limiter._reserve("a.example") > 0.05  # a thread reserves it...
+    time.sleep(0.2)  # ...and oversleeps; meanwhile another claims at once:
+    assert limiter._claim("a.example") == 0.0
+    assert limiter._claim("a.example") > 0.05  # so the late one must wait again
 
 
 def test_a_wait_beyond_the_bound_is_refused() -> None:
