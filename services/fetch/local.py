@@ -1,4 +1,5 @@
-"""Local files as sources: pages (.html, .htm, .txt) and feeds or sitemaps (.xml)."""
+"""Local files as sources: pages (.html, .htm, .txt), feeds or sitemaps (.xml), and WARC
+archives (.warc, .warc.gz: see warc.py)."""
 
 from pathlib import Path
 
@@ -10,17 +11,24 @@ from shared.models import RawPage, utcnow
 
 PAGE_SUFFIXES = {".html": "text/html", ".htm": "text/html", ".txt": "text/plain"}
 SUFFIXES = frozenset({*PAGE_SUFFIXES, ".xml"})
+WARC_SUFFIXES = (".warc", ".warc.gz")
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def local_files(path: Path) -> list[Path]:
-    """The file itself, or every page, feed or sitemap file under a folder, sorted."""
+    """The file itself, or every page, feed, sitemap or WARC file under a folder, sorted."""
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise FileNotFoundError(f"no such file or folder: {path}")
     return sorted(p for p in path.rglob("*")
-                  if p.is_file() and p.suffix.lower() in SUFFIXES and not _hidden(p, path))
+                  if p.is_file() and (p.suffix.lower() in SUFFIXES or is_warc(p))
+                  and not _hidden(p, path))
+
+
+def is_warc(path: Path) -> bool:
+    """Whether a file is a WARC archive, by its name."""
+    return path.name.lower().endswith(WARC_SUFFIXES)
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -5,8 +5,9 @@ from pathlib import Path
 from services.fetch.client import Download, HttpClient, decode_body
 from services.fetch.discover import Discovery, discover
 from services.fetch.fetch import fetch
-from services.fetch.local import discover_local, local_files, local_page
+from services.fetch.local import discover_local, is_warc, local_files, local_page
 from services.fetch.urls import normalize_url
+from services.fetch.warc import warc_pages
 from shared.errors import PermanentError
 from shared.ledger import Ledger
 from shared.models import DeadLetter, FetchJob, Payload, RawPage, utcnow
@@ -59,25 +60,40 @@ def raw_from_download(download: Download, job_id: str, source: str) -> RawPage:
 
 
 def accept_local(location: str, source: str, ledger: Ledger) -> list[Payload]:
-    """Accept a local file, or every file of a folder; local feeds and sitemaps are expanded."""
+    """Accept a local file, or every file of a folder; feeds, sitemaps and WARCs are expanded."""
     payloads: list[Payload] = []
     for path in local_files(Path(location)):
+        if is_warc(path):
+            payloads.extend(accept_warc(path, source, ledger))
+            continue
         job_id = ledger.accept(str(path), source)
         if job_id is None:
             continue
         job = FetchJob(job_id=job_id, url=str(path), source=source)
-        if path.suffix == ".xml":
-            payloads.extend(accept_discovery(discover_local(path), job, ledger))
-            continue
         try:
+            if path.suffix == ".xml":
+                payloads.extend(accept_discovery(discover_local(path), job, ledger))
+                continue
             raw = local_page(path, job_id=job_id, source=source)
-        except (PermanentError, OSError) as error:
+        except (PermanentError, OSError) as error:  # one bad file must not stop the rest
             reason = error.reason if isinstance(error, PermanentError) else "unreadable_file"
             ledger.dead_letter(DeadLetter(job_id=job_id, url=str(path), source=source,
                                           stage="fetch", reason=reason, message=str(error)))
             continue
         ledger.keep_raw(raw)
         payloads.append(raw)
+    return payloads
+
+
+def accept_warc(path: Path, source: str, ledger: Ledger) -> list[Payload]:
+    """Each new HTML response in a WARC file, as a page already fetched."""
+    payloads: list[Payload] = []
+    for download in warc_pages(path):
+        job_id = ledger.accept(normalize_url(download.url), source, skip_seen=True)
+        if job_id is not None:
+            raw = raw_from_download(download, job_id, source)
+            ledger.keep_raw(raw)
+            payloads.append(raw)
     return payloads
 
 
