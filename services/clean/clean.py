@@ -1,0 +1,60 @@
+"""The clean stage: a raw page in, the article's own paragraphs out, with what was cut and why.
+
+HTML pages go through the body extractor; plain-text payloads keep their lines. Both then lose
+the furniture news sites share (curated phrases), what this site repeats on page after page
+(the learned index, when one is passed in) and paragraphs repeated within the page.
+"""
+
+from urllib.parse import urlsplit
+
+from services.clean import plaintext
+from services.clean.extract_text import extract
+from services.clean.filters import Paragraph, judge
+from services.clean.furniture import FurnitureIndex
+from shared.errors import PermanentError
+from shared.models import Byline, CleanPage, RawPage, Removal
+
+
+def clean(raw: RawPage, furniture: FurnitureIndex | None = None) -> CleanPage:
+    """Clean one page; raise PermanentError("empty_text") when no paragraph is left."""
+    if raw.is_html:
+        extraction = extract(raw.body, raw.final_url)
+        sequence: list[plaintext.Item] = [Paragraph(text) for text in extraction.paragraphs]
+        removed = [Removal(text=text, reason=reason) for text, reason in extraction.removed]
+    else:
+        sequence, removed = plaintext.items(raw.body), []
+    paragraphs = [item for item in sequence if isinstance(item, Paragraph)]
+    site = site_of(raw)
+    if furniture is not None:
+        # Observed before judging, so a page counts towards its own verdict the same way on
+        # every delivery: the first and a redelivered one see the same counts.
+        furniture.observe(site, raw.final_url, [p.text for p in paragraphs])
+    judge(paragraphs, lambda text: furniture is not None and furniture.is_furniture(site, text))
+    if not raw.is_html:
+        plaintext.mark_teasers(sequence)
+    return _page(raw, sequence, removed)
+
+
+def site_of(raw: RawPage) -> str:
+    """The site a page belongs to: its host name, or its source for a local file."""
+    host = urlsplit(raw.final_url).hostname if "://" in raw.final_url else None
+    return host.removeprefix("www.") if host else f"source:{raw.source}"
+
+
+def _page(raw: RawPage, sequence: list[plaintext.Item], removed: list[Removal]) -> CleanPage:
+    """The CleanPage; a byline's `paragraph` is the index of the paragraph that follows it."""
+    paragraphs: list[str] = []
+    bylines: list[Byline] = []
+    for item in sequence:
+        if isinstance(item, plaintext.BylineLine):
+            bylines.append(Byline(paragraph=len(paragraphs), author=item.author,
+                                  published_at=item.published_at))
+            removed.append(Removal(text=item.text, reason="byline"))
+        elif item.reason:
+            removed.append(Removal(text=item.text, reason=item.reason))
+        else:
+            paragraphs.append(item.text)
+    if not paragraphs:
+        raise PermanentError("empty_text", f"nothing left of {raw.final_url} after cleaning")
+    return CleanPage(raw=raw, paragraphs=tuple(paragraphs), removed=tuple(removed),
+                     bylines=tuple(bylines))

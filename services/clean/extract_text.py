@@ -1,0 +1,102 @@
+"""The article body of an HTML page, as paragraphs, with what was cut from it and why."""
+
+from dataclasses import dataclass
+
+import trafilatura
+from lxml.etree import _Element
+from lxml.html import HtmlElement
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
+
+from services.clean import dom, structured
+from services.clean.text import covered, key, repair, union
+
+SHORT = 60  # words: below this a fast extraction may have missed the body; try harder
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The paragraphs kept and the (text, reason) pairs cut."""
+
+    paragraphs: tuple[str, ...]
+    removed: tuple[tuple[str, str], ...] = ()
+
+
+def extract(html: str, url: str | None = None) -> Extraction:
+    """Paragraphs of the article body of a page; empty when no body is found."""
+    tree = load_html(html)
+    if tree is None:
+        return Extraction(())
+    paragraphs = _trafilatura(tree, url)
+    facts = structured.read(tree)
+    removed: list[tuple[str, str]] = []
+    kept: list[str] = []
+    boxes = dom.furniture_texts(tree, sum(len(p) for p in paragraphs))
+    for paragraph in paragraphs:
+        reason = boxes.get(key(paragraph)) if key(paragraph) else "boilerplate"
+        if reason:
+            removed.append((paragraph, reason))
+        else:
+            kept.append(paragraph)
+    kept = _without_title(kept, tree, facts, removed)
+    kept = _with_live_updates(kept, facts)
+    return Extraction(tuple(kept), tuple(removed))
+
+
+def _trafilatura(tree: HtmlElement, url: str | None) -> list[str]:
+    """Trafilatura's body: fast first, its full fallback chain only when that came out short."""
+    paragraphs = _run(tree, url, fast=True)
+    if sum(len(p.split()) for p in paragraphs) < SHORT:
+        paragraphs = _run(tree, url, fast=False) or paragraphs
+    return paragraphs
+
+
+def _run(tree: HtmlElement, url: str | None, fast: bool) -> list[str]:
+    # deduplicate=False: trafilatura's duplicate cache is per process, so it would make the
+    # result depend on which worker saw which page before.
+    document = trafilatura.bare_extraction(
+        tree, url=url, fast=fast, include_comments=False, include_tables=False,
+        deduplicate=False, with_metadata=False)
+    if not isinstance(document, Document) or document.body is None:
+        return []
+    return [text for block in document.body for text in _block_texts(block) if text]
+
+
+def _block_texts(block: _Element) -> list[str]:
+    """The paragraphs of one block of trafilatura's output: list items and line breaks apart."""
+    if block.tag == "list":
+        return [repair(" ".join(item.itertext())) for item in block.iter("item")]
+    for line_break in block.iter("lb"):
+        line_break.tail = "\n" + (line_break.tail or "")
+    return [repair(line) for line in "".join(block.itertext()).split("\n")]
+
+
+def _without_title(paragraphs: list[str], tree: HtmlElement, facts: structured.Structured,
+                   removed: list[tuple[str, str]]) -> list[str]:
+    """The body without the headline that extractors often keep at its top."""
+    titles = {key(t) for t in (*facts.titles, *_markup_titles(tree)) if key(t)}
+    head = 0
+    while head < min(3, len(paragraphs)) and key(paragraphs[head]) in titles:
+        removed.append((paragraphs[head], "title"))
+        head += 1
+    return paragraphs[head:]
+
+
+def _markup_titles(tree: HtmlElement) -> list[str]:
+    found = [h1.text_content() for h1 in tree.iterfind(".//h1")]
+    found += tree.xpath('//meta[@property="og:title"]/@content')
+    title = tree.findtext(".//title") or ""
+    return [*found, title, *(title.split(sep)[0] for sep in (" | ", " - ", " – ") if sep in title)]
+
+
+def _with_live_updates(paragraphs: list[str], facts: structured.Structured) -> list[str]:
+    """A live blog's updates from JSON-LD that the extractor missed, after its own text."""
+    if len(facts.updates) < 2:
+        return paragraphs
+    seen = union(paragraphs)
+    extra: list[str] = []
+    for headline, body in facts.updates:
+        body = repair(body)
+        if covered(body, seen) < 0.5:
+            extra.extend(p for p in (repair(headline), body) if p)
+    return paragraphs + extra

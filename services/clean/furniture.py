@@ -1,0 +1,76 @@
+"""Site furniture learned across pages: paragraphs that recur on many pages of one site.
+
+Counts are kept per site, per normalised paragraph, once per distinct page, so a redelivered
+page is never counted twice. A paragraph is furniture once it was seen on at least
+`min_pages` distinct pages of the site and on at least `min_share` of the pages seen there.
+
+Determinism: the verdict depends only on the page and the index state. Cleaning the same page
+twice gives the same text as long as the counts do not change in between; clean() decides
+from the counts as they were before the page was observed, so observing a page never changes
+the verdict on that page itself. Which worker cleans a page never matters: the counts live in
+Redis (or in the one process of the embedded mode), not in the worker.
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Protocol
+
+from services.clean.text import key
+
+MIN_PAGES = 3
+MIN_SHARE = 0.3
+MIN_WORDS = 2  # one word ("Advertisement") is left to the phrase list; keys need some content
+
+
+class FurnitureIndex(Protocol):
+    """What the clean stage needs from a store of per-site paragraph counts."""
+
+    def observe(self, site: str, page_key: str, paragraphs: Sequence[str]) -> None:
+        """Count each distinct paragraph of a page once, unless the page was seen before."""
+
+    def is_furniture(self, site: str, paragraph: str) -> bool:
+        """True when the paragraph recurs on enough distinct pages of the site."""
+
+
+def fingerprint(paragraph: str) -> str | None:
+    """A short stable hash of a paragraph's normalised words; None for one too short to judge."""
+    normal = key(paragraph)
+    if len(normal.split()) < MIN_WORDS:
+        return None
+    return hashlib.blake2b(normal.encode("utf-8"), digest_size=10).hexdigest()
+
+
+def fingerprints(paragraphs: Sequence[str]) -> set[str]:
+    """The distinct fingerprints of a page's paragraphs."""
+    return {found for paragraph in paragraphs if (found := fingerprint(paragraph))}
+
+
+def verdict(pages_with: int, pages_seen: int, min_pages: int, min_share: float) -> bool:
+    """The furniture rule, in one place for every backend."""
+    return pages_with >= min_pages and pages_with >= min_share * pages_seen
+
+
+class MemoryFurniture:
+    """An in-process index: for the embedded mode and tests."""
+
+    def __init__(self, min_pages: int = MIN_PAGES, min_share: float = MIN_SHARE) -> None:
+        self.min_pages, self.min_share = min_pages, min_share
+        self._pages: dict[str, set[str]] = defaultdict(set)
+        self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def observe(self, site: str, page_key: str, paragraphs: Sequence[str]) -> None:
+        """Count each distinct paragraph of a page once, unless the page was seen before."""
+        if page_key in self._pages[site]:
+            return
+        self._pages[site].add(page_key)
+        for found in fingerprints(paragraphs):
+            self._counts[site][found] += 1
+
+    def is_furniture(self, site: str, paragraph: str) -> bool:
+        """True when the paragraph recurs on enough distinct pages of the site."""
+        found = fingerprint(paragraph)
+        if found is None or site not in self._counts:
+            return False
+        return verdict(self._counts[site].get(found, 0), len(self._pages[site]),
+                       self.min_pages, self.min_share)

@@ -1,0 +1,62 @@
+"""Furniture that news sites share, recognised by its wording even on a site's first page.
+
+Each pattern is checked on the paragraph's own voice: text inside double quotes is someone
+being quoted, not the site talking, so it is blanked out first.
+"""
+
+import re
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|«[^»]*»")
+_MAX_WORDS = 80  # a long paragraph that mentions a newsletter is a story about one
+
+# (reason, pattern): patterns that mark a paragraph wherever they occur in it.
+_ANYWHERE = [
+    ("login", r"to be (?:automatically )?logged in|refresh (?:the page|your browser)|"
+              r"already (?:a subscriber|have an account|registered)|"
+              r"(?:log|sign) ?in to (?:continue|read|comment|your account)|"
+              r"create (?:a free|an) account to"),
+    ("notifications", r"notifications can be managed|turn on (?:push )?notifications|"
+                      r"enable (?:push )?notifications"),
+    ("appeal", r"\byour (?:donation|support|contribution)s? (?:helps?|makes?|allows?|keeps?|"
+               r"means?|enables?)|\bsupport (?:our|independent|quality|trusted) journalism|"
+               r"\b(?:make|give) a (?:donation|contribution)\b|\bbecome a (?:member|supporter)|"
+               r"\bquality journalism should be available|with paywalls\b"),
+    ("newsletter", r"^(?:sign up|subscribe|register) (?:to|for|now|today|here)\b|"
+                   r"\bdelivered (?:straight |directly )?to your inbox|"
+                   r"\bsign up (?:to|for) (?:our|the) .{0,40}newsletters?\b"),
+    ("comments", r"^join (?:the |our |thought-provoking )?(?:conversations?|discussion)\b|"
+                 r"^(?:view|show|read|leave|post) (?:\w+ )?comments?\b|"
+                 r"\bcomments? (?:are|have been) (?:closed|disabled)"),
+    ("teaser", r"^(?:read|see|click|tap) (?:more|here|the full|our full)\b|"
+               r"^read (?:next|also|more)\b|^(?:related|recommended|more from|most read|"
+               r"trending|read more|also read|see also|watch|listen)\s*:"),
+    ("social", r"^(?:follow|like) us on\b|^share (?:this|on)\b|"
+               r"^(?:click|tap) to share\b"),
+    ("advert", r"^(?:advertisement|sponsored(?: content)?|ad|story continues below)$"),
+    ("caption", r"^(?:credit|photo(?:graph)?|image|picture|source|getty images)\s*:|"
+                r"^\(?(?:photo|image) by\b"),
+]
+_PATTERNS = [(reason, re.compile(pattern, re.IGNORECASE)) for reason, pattern in _ANYWHERE]
+# The voice of a pitch: the site speaking to the reader, outside any quotation.
+_PITCH_VOICE = re.compile(r"\b(?:we|our|us|you|your)\b", re.IGNORECASE)
+
+
+def own_words(paragraph: str) -> str:
+    """The paragraph with quoted speech blanked out."""
+    return _QUOTED.sub(" ", paragraph).strip()
+
+
+def reason_for(paragraph: str) -> str | None:
+    """Why a paragraph is common furniture, or None for a paragraph of the story."""
+    text = own_words(paragraph)
+    if not text or len(text.split()) > _MAX_WORDS:
+        return None
+    for reason, pattern in _PATTERNS:
+        if pattern.search(text):
+            return reason
+    return None
+
+
+def sounds_like_pitch(paragraph: str) -> bool:
+    """True for a paragraph in which the site addresses its reader (we, our, you, your)."""
+    return len(_PITCH_VOICE.findall(own_words(paragraph))) >= 2
