@@ -8,9 +8,13 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from services.clean import dom, structured
-from services.clean.text import covered, key, repair, union
+from services.clean import markup, structured
+from services.clean.text import covered, key, quick_key, repair, union, words
 
+STANDFIRST_WORDS = 8
+STANDFIRST_PROBE = 50  # characters: a prefix short enough to sit in one text node
+TITLE_WINDOW = 3  # paragraphs at the top where a kept headline may sit
+KICKER_WORDS = 3
 SHORT = 60  # words: below this a fast extraction may have missed the body; try harder
 
 
@@ -31,14 +35,17 @@ def extract(html: str, url: str | None = None) -> Extraction:
     facts = structured.read(tree)
     removed: list[tuple[str, str]] = []
     kept: list[str] = []
-    boxes = dom.furniture_texts(tree, sum(len(p) for p in paragraphs))
+    boxes = markup.read_boxes(tree, sum(len(p) for p in paragraphs))
     for paragraph in paragraphs:
-        reason = boxes.get(key(paragraph)) if key(paragraph) else "boilerplate"
+        normal = quick_key(paragraph)
+        reason = boxes.furniture.get(normal) if normal else "boilerplate"
         if reason:
             removed.append((paragraph, reason))
         else:
             kept.append(paragraph)
     kept = _without_title(kept, tree, facts, removed)
+    kept = _with_key_points(kept, boxes.key_points)
+    kept = _with_standfirst(kept, tree)
     kept = _with_live_updates(kept, facts)
     return Extraction(tuple(kept), tuple(removed))
 
@@ -73,13 +80,18 @@ def _block_texts(block: _Element) -> list[str]:
 
 def _without_title(paragraphs: list[str], tree: HtmlElement, facts: structured.Structured,
                    removed: list[tuple[str, str]]) -> list[str]:
-    """The body without the headline that extractors often keep at its top."""
+    """The body without the headline extractors often keep at its top, nor the one- to
+    three-word label ("Live", "Exclusive") standing above it."""
     titles = {key(t) for t in (*facts.titles, *_markup_titles(tree)) if key(t)}
-    head = 0
-    while head < min(3, len(paragraphs)) and key(paragraphs[head]) in titles:
-        removed.append((paragraphs[head], "title"))
-        head += 1
-    return paragraphs[head:]
+    top = [key(paragraph) in titles for paragraph in paragraphs[:TITLE_WINDOW]]
+    if True not in top:
+        return paragraphs
+    cut = top.index(True)
+    if any(len(words(paragraph)) > KICKER_WORDS for paragraph in paragraphs[:cut]):
+        return paragraphs
+    removed.extend((paragraph, "kicker") for paragraph in paragraphs[:cut])
+    removed.append((paragraphs[cut], "title"))
+    return paragraphs[cut + 1:]
 
 
 def _markup_titles(tree: HtmlElement) -> list[str]:
@@ -87,6 +99,29 @@ def _markup_titles(tree: HtmlElement) -> list[str]:
     found += tree.xpath('//meta[@property="og:title"]/@content')
     title = tree.findtext(".//title") or ""
     return [*found, title, *(title.split(sep)[0] for sep in (" | ", " - ", " – ") if sep in title)]
+
+
+def _with_standfirst(paragraphs: list[str], tree: HtmlElement) -> list[str]:
+    """The standfirst (the summary under the headline) that extractors tend to skip: the
+    page's description, when the page also shows it as text and the body lacks it."""
+    found = tree.xpath('//meta[@property="og:description" or @name="description"]/@content')
+    description = repair(str(found[0])) if found else ""
+    if len(description.split()) < STANDFIRST_WORDS or covered(description, union(paragraphs)) > 0.5:
+        return paragraphs
+    snippet = description[:STANDFIRST_PROBE]
+    shown = tree.xpath("boolean(//body//text()[contains(., $s)][not(parent::script)])", s=snippet)
+    return [description, *paragraphs] if shown else paragraphs
+
+
+def _with_key_points(paragraphs: list[str], key_points: tuple[tuple[str, ...], ...]
+                     ) -> list[str]:
+    """The key points (a short list summing up the story) when the extractor left the list
+    out. They may repeat sentences of the body: the page shows them twice, and so do we."""
+    present = {quick_key(paragraph) for paragraph in paragraphs}
+    for points in key_points:
+        if sum(quick_key(point) in present for point in points) * 2 < len(points):
+            return [*points, *paragraphs]
+    return paragraphs
 
 
 def _with_live_updates(paragraphs: list[str], facts: structured.Structured) -> list[str]:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from services.clean import phrases
 from services.clean.text import key
 
+# Shorter lines (a name in a list, a one-word heading) may repeat in a story on purpose.
+REPEAT_WORDS = 4
+
 
 @dataclass
 class Paragraph:
@@ -29,7 +32,8 @@ def judge(paragraphs: list[Paragraph], is_template: Callable[[str], bool]) -> No
             paragraph.reason = "template"
         elif (normal := key(paragraph.text)) in seen:
             paragraph.reason = "duplicate"
-        seen.add(normal)
+        elif len(normal.split()) >= REPEAT_WORDS:
+            seen.add(normal)
 
 
 def _widen_appeals(paragraphs: list[Paragraph]) -> None:

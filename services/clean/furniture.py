@@ -20,7 +20,6 @@ from services.clean.text import key
 
 MIN_PAGES = 3
 MIN_SHARE = 0.3
-MIN_WORDS = 2  # one word ("Advertisement") is left to the phrase list; keys need some content
 
 
 class FurnitureIndex(Protocol):
@@ -36,7 +35,7 @@ class FurnitureIndex(Protocol):
 def fingerprint(paragraph: str) -> str | None:
     """A short stable hash of a paragraph's normalised words; None for one too short to judge."""
     normal = key(paragraph)
-    if len(normal.split()) < MIN_WORDS:
+    if not normal:
         return None
     return hashlib.blake2b(normal.encode("utf-8"), digest_size=10).hexdigest()
 

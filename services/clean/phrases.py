@@ -27,7 +27,7 @@ _ANYWHERE = [
     ("comments", r"^join (?:the |our |thought-provoking )?(?:conversations?|discussion)\b|"
                  r"^(?:view|show|read|leave|post) (?:\w+ )?comments?\b|"
                  r"\bcomments? (?:are|have been) (?:closed|disabled)"),
-    ("teaser", r"^(?:read|see|click|tap) (?:more|here|the full|our full)\b|"
+    ("teaser", r"^(?:read|see|click|tap) (?:more|here|the full|our)\b|"
                r"^read (?:next|also|more)\b|^(?:related|recommended|more from|most read|"
                r"trending|read more|also read|see also|watch|listen)\s*:"),
     ("social", r"^(?:follow|like) us on\b|^share (?:this|on)\b|"

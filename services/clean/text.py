@@ -32,6 +32,11 @@ def key(text: str) -> str:
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).lower()))
 
 
+def quick_key(text: str) -> str:
+    """The comparison key without Unicode normalisation, for text compared with itself."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
 def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
     """The set of overlapping word windows of a text (one shorter window for short texts)."""
     tokens = _WORD.findall(text.lower())
