@@ -57,7 +57,9 @@ class FetchLimits:
         return cls(user_agent=settings.user_agent, connect_timeout=settings.connect_timeout,
                    read_timeout=settings.read_timeout, deadline=settings.fetch_deadline,
                    max_body_bytes=settings.max_body_bytes, max_redirects=settings.max_redirects,
-                   allow_private_networks=settings.allow_private_networks)
+                   allow_private_networks=settings.allow_private_networks,
+                   allowed_networks=tuple(network.strip() for network in
+                                          settings.allowed_networks.split(",") if network.strip()))
 
 
 class HttpClient:

@@ -1,6 +1,7 @@
 """The fetch stage: one job's URL downloaded and decoded into a RawPage."""
 
 from services.fetch.client import Download, HttpClient, decode_body
+from services.fetch.xmlsafe import check_xml_safe
 from shared.errors import PermanentError
 from shared.models import FetchJob, RawPage, utcnow
 
@@ -23,6 +24,10 @@ def raw_page(download: Download, *, job_id: str, source: str,
              hints: dict[str, str] | None = None) -> RawPage:
     """A page download as the payload of the next stage; feeds and sitemaps are no pages."""
     if download.content_type not in PAGE_TYPES:
+        # A feed or sitemap where a page was expected: say so, unless it is hostile XML, the
+        # more telling reason (nothing here parses it further).
+        if "xml" in download.content_type:
+            check_xml_safe(download.content)
         raise PermanentError("not_html", f"{download.final_url} is {download.content_type}, "
                                          "not a page (a feed or sitemap is a source)")
     body, encoding = decode_body(download)
