@@ -75,7 +75,8 @@ def beat_schedule(sources: list[Source], sweep_every: float = 60.0) -> dict[str,
 def start_beat(sources: list[Source]) -> None:
     """Run beat until stopped; its schedule state lives in a private temporary folder."""
     app = celery_app()
-    configure_logging(get_settings().log_json)
-    app.conf.beat_schedule = beat_schedule(sources)
+    settings = get_settings()
+    configure_logging(settings.log_json)
+    app.conf.beat_schedule = beat_schedule(sources, settings.sweep_seconds)
     state = os.path.join(tempfile.mkdtemp(prefix="copydesk-beat-"), "schedule")
     app.Beat(schedule=state, loglevel="INFO").run()

@@ -1,21 +1,30 @@
 """The Celery app factory: the delivery guarantees copydesk relies on, set in one place."""
 
 import logging
+import os
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from celery import Celery, current_app
+from celery import Celery, current_app, current_task, uuid
+from kombu.transport import redis as kombu_redis
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shared import runtime
 from shared.codec import decode, encode
 from shared.models import Payload
-from shared.settings import Settings
-from shared.stage import NEXT_STAGE, RETRYABLE, STAGE_INPUT, STAGES, run_step
+from shared.observability import STAGE_OUTCOMES
+from shared.settings import Settings, get_settings
+from shared.stage import NEXT_STAGE, RETRYABLE, STAGE_INPUT, STAGES, job_of, run_step
 
 log = logging.getLogger("copydesk.worker")
 DONE_KEY = "copydesk:done"
+TAKEN_KEY = "copydesk:taken"
+# The app's setting for the duplicate-delivery test hook (settings.debug_publish_copies).
+PUBLISH_COPIES = "copydesk_publish_copies"
 
 # Queues beyond the four stages: source expansion runs beside fetch, upkeep beside store.
 DISCOVER_TASK = "discover"
@@ -24,9 +33,35 @@ SWEEP_TASK = "sweep"
 REVISIT_TASK = "revisit"
 
 
+class _Channel(kombu_redis.Channel):
+    """A Redis channel that says "connection error" once its connection is gone.
+
+    When the broker connection is lost, Celery 5.7 collects the connection (dropping the
+    transport's client) and carries on using the old channel: closing it returns the unacked
+    messages, a failed retry rejects its message. kombu then builds a client from the missing
+    connection, raises AttributeError, and the worker stops with "Unrecoverable error" (seen in
+    tests/faults on Redis restarts). Raised as a connection error instead, Celery logs it and
+    reconnects; the messages stay in Redis's unacked set, which gives them back after the
+    visibility timeout, and the sweeper re-enqueues their jobs in any case.
+    """
+
+    def _connparams(self, asynchronous: bool = False) -> dict[str, Any]:
+        if self.connection is None or self.connection.client is None:
+            raise RedisConnectionError("the broker connection was closed")
+        return super()._connparams(asynchronous)
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's Redis transport, with the channel above."""
+
+    Channel = _Channel
+
+
 def make_app(settings: Settings) -> Celery:
     """A Celery app on Redis with late acks, one message prefetched and no result backend."""
     app = Celery("copydesk", broker=settings.redis_url)
+    if urlsplit(settings.redis_url).scheme in ("redis", "rediss"):
+        app.conf.broker_transport = f"{__name__}:RedisTransport"
     routes = {stage: {"queue": stage} for stage in STAGES}
     routes[DISCOVER_TASK] = {"queue": "fetch"}
     routes[SOURCE_RUN_TASK] = {"queue": "fetch"}
@@ -58,6 +93,7 @@ def make_app(settings: Settings) -> Celery:
             "services.extract.tasks", "services.store.tasks",
         ],
     )
+    app.conf[PUBLISH_COPIES] = max(1, settings.debug_publish_copies)
     return app
 
 
@@ -75,9 +111,14 @@ def task_options(max_attempts: int) -> dict[str, Any]:
     }
 
 
-def send(stage: str, payload: Payload) -> None:
-    """Put a payload on a stage's queue."""
-    current_app.send_task(stage, args=[encode(payload)], queue=stage)
+def send(task: str, payload: Payload) -> None:
+    """Put a payload on the queue its task is routed to (discover goes to fetch's queue).
+
+    Under the duplicate-delivery test hook, the same message (one task id) is published twice.
+    """
+    message, task_id = encode(payload), uuid()
+    for _ in range(current_app.conf.get(PUBLISH_COPIES, 1)):
+        current_app.send_task(task, args=[message], task_id=task_id)
 
 
 def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
@@ -89,11 +130,31 @@ def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
         # and the sweeper re-enqueues it from there.
         log.error("unreadable %s message dropped: %s", stage, error)
         return None
-    result = run_step(stage, payload, work, runtime.ledger())
+    if second_copy(current_task.request):
+        log.info("second copy of a %s message skipped", stage)
+        STAGE_OUTCOMES.labels(stage, "duplicate").inc()
+        return None
+    result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger())
     if isinstance(result, Payload) and stage in NEXT_STAGE:
         send(NEXT_STAGE[stage], result)
     count_done(stage)
     return result
+
+
+def second_copy(request: Any) -> bool:
+    """Whether this message was taken before: a publisher (or a test) sent it twice.
+
+    Every stage message has its own task id, so the first worker to take an id marks it in
+    Redis and a second copy is skipped; without that each stage would double the copies of the
+    next. A retry (retries > 0) or a redelivery after its worker died is no copy: it runs, and
+    the ledger counts it as an attempt. If the mark is lost (Redis restarted), the copy runs and
+    the ledger still keeps the result single.
+    """
+    if not getattr(request, "id", None) or request.retries \
+            or (request.delivery_info or {}).get("redelivered"):
+        return False
+    ttl = int(current_app.conf.broker_transport_options.get("visibility_timeout", 3600))
+    return not runtime.redis_client().set(f"{TAKEN_KEY}:{request.id}", 1, nx=True, ex=ttl)
 
 
 def count_done(stage: str) -> None:
@@ -103,3 +164,19 @@ def count_done(stage: str) -> None:
     pipe.incr(key)
     pipe.expire(key, 3600)
     pipe.execute()
+
+
+def kill_hook(stage: str, work: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`work`, or, under the fault-test setting debug_kill_at = "STAGE:TEXT", `work` that kills
+    its own process (SIGKILL) on a URL containing TEXT: a page that kills its worker every time."""
+    wanted, _, text = get_settings().debug_kill_at.partition(":")
+    if not text or wanted != stage:
+        return work
+
+    def killing(payload: Any) -> Any:
+        if text in job_of(payload)[1]:
+            log.warning("debug_kill_at matched %s: killing this process", job_of(payload)[1])
+            os.kill(os.getpid(), signal.SIGKILL)
+        return work(payload)
+
+    return killing

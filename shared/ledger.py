@@ -3,7 +3,7 @@
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +18,8 @@ from shared.models import DeadLetter, RawPage, utcnow
 OPEN = "open"
 # "expanded": a feed or sitemap job, closed once its article URLs were accepted.
 CLOSED_STATES = ("stored", "unchanged", "dead", "expanded")
+# The order a job goes through the stages (a restart goes back to an earlier one).
+STAGE_ORDER = {"discover": 0, "fetch": 1, "clean": 2, "extract": 3, "store": 4}
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,15 @@ class Ledger:
             yield session
 
     def accept(self, url: str, source: str, hints: dict[str, str] | None = None,
-               *, skip_seen: bool = False) -> str | None:
-        """Register a job for `url`; with skip_seen, None when the URL already has one."""
+               *, skip_seen: bool = False, stage: str = "fetch") -> str | None:
+        """Register a job for `url` that starts at `stage` ("discover" for a source, so the
+        sweeper re-enqueues it there); with skip_seen, None when the URL already has one."""
         with self.session() as session:
             if skip_seen and session.scalar(select(Job.id).where(Job.url == url).limit(1)):
                 return None
             job_id = new_job_id()
             now = utcnow()
-            session.add(Job(id=job_id, url=url, source=source, hints=hints or {},
+            session.add(Job(id=job_id, url=url, source=source, hints=hints or {}, stage=stage,
                             created_at=now, updated_at=now, lease_until=now + self.lease))
             return job_id
 
@@ -68,16 +71,38 @@ class Ledger:
         return found
 
     def begin(self, job_id: str, stage: str) -> Begin:
-        """Enter `stage` for an open job: count the attempt and renew the lease."""
+        """Enter `stage` for an open job: count the attempt and renew the lease.
+
+        `attempts` counts the starts of the job's furthest stage that never handed the job on:
+        a stage that keeps dying there (a page that kills its worker) reaches the cap, while a
+        job the sweeper sends round again because a later stage was down does not.
+        A restart from an earlier stage (the sweeper's, from the kept raw page) passes through
+        without touching the count.
+        """
         with self.session() as session:
             job = session.get(Job, job_id, with_for_update=True)
             if job is None or job.status != OPEN:
                 return Begin(False, 0)
-            job.attempts = job.attempts + 1 if job.stage == stage else 1
-            job.stage = stage
+            order, current = STAGE_ORDER.get(stage, 0), STAGE_ORDER.get(job.stage, 0)
+            if job.attempts == 0 or order > current:
+                job.stage, job.attempts = stage, 1
+            elif order == current:
+                job.attempts += 1
             job.updated_at = utcnow()
             job.lease_until = job.updated_at + self.lease
-            return Begin(True, job.attempts)
+            return Begin(True, job.attempts if order == STAGE_ORDER.get(job.stage, 0) else 1)
+
+    def handoff(self, job_id: str, done: str, following: str) -> None:
+        """`done` finished and sent the job on to `following`: its count starts again there.
+
+        Nothing changes when the job is further along already (a restart passing through).
+        """
+        with self.session() as session:
+            now = utcnow()
+            session.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
+                                              Job.stage == done)
+                            .values(stage=following, attempts=0, updated_at=now,
+                                    lease_until=now + self.lease))
 
     def close(self, job_id: str, status: str, article_id: int | None = None) -> bool:
         """Close an open job as stored or unchanged; False if it was closed already."""
@@ -107,18 +132,27 @@ class Ledger:
     def keep_raw(self, raw: RawPage) -> None:
         """Keep the download, compressed, and its validators for the next conditional GET."""
         packed = zlib.compress(raw.model_dump_json().encode("utf-8"), 6)
-        with self.session() as session:
-            session.merge(RawPageRecord(job_id=raw.job_id, url=raw.url, source=raw.source,
-                                        fetched_at=raw.fetched_at, payload=packed))
+        self._upsert(lambda: RawPageRecord(job_id=raw.job_id, url=raw.url, source=raw.source,
+                                           fetched_at=raw.fetched_at, payload=packed))
         self.keep_validators(raw.url, raw.etag, raw.last_modified)
 
     def keep_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
         """Remember ETag and Last-Modified of `url` for the next conditional GET."""
         if not (etag or last_modified):
             return
-        with self.session() as session:
-            session.merge(UrlValidator(url=url, etag=etag, last_modified=last_modified,
-                                       updated_at=utcnow()))
+        self._upsert(lambda: UrlValidator(url=url, etag=etag, last_modified=last_modified,
+                                          updated_at=utcnow()))
+
+    def _upsert(self, record: Callable[[], object]) -> None:
+        # merge() reads, then inserts when it found nothing: two workers keeping the same row
+        # at once (a redelivered message beside the first one) both insert, and one fails on
+        # the key. The second try finds the row and updates it.
+        try:
+            with self.session() as session:
+                session.merge(record())
+        except IntegrityError:
+            with self.session() as session:
+                session.merge(record())
 
     def raw_page(self, job_id: str) -> RawPage | None:
         """The kept download of a job, if any."""

@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///copydesk.db"
     redis_url: str = "redis://localhost:6379/0"
     allow_private_networks: bool = False
+    # Comma-separated networks (CIDR) the address guard lets through while it refuses every
+    # other private address: an intranet mirror an operator trusts, a test's loopback site.
+    allowed_networks: str = ""
     user_agent: str = "copydesk/0.1 (+https://github.com/copydesk/copydesk)"
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
@@ -26,10 +29,17 @@ class Settings(BaseSettings):
     # A job that has been attempted this many times becomes a dead letter.
     max_attempts: int = 5
     task_time_limit: int = 300
+    # How often (seconds) beat runs the sweeper that re-enqueues jobs left open past their lease.
+    sweep_seconds: float = 60.0
     sources_file: str = "sources.toml"
     log_json: bool = False
     # Workers serve Prometheus metrics on this port (0: off).
     metrics_port: int = 0
+    # Fault-test hooks, off unless set; never set them in production.
+    # "STAGE:TEXT": a worker process running STAGE on a URL containing TEXT kills itself.
+    debug_kill_at: str = ""
+    # Publish every stage message this many times (2: every message is delivered twice).
+    debug_publish_copies: int = 1
 
 
 @lru_cache

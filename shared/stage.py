@@ -70,6 +70,8 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
     try:
         with timed(stage):
             result = work(payload)
+        if isinstance(result, Payload) and stage in NEXT_STAGE:
+            ledger.handoff(job_id, stage, NEXT_STAGE[stage])
         STAGE_OUTCOMES.labels(stage, "ok").inc()
         return result
     except PermanentError as error:

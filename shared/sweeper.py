@@ -15,7 +15,9 @@ def restart_point(ledger: Ledger, job: Job) -> tuple[str, Payload]:
     fetch_job = FetchJob(job_id=job.id, url=job.url, source=job.source, hints=job.hints or {})
     if job.stage == "discover":
         return "discover", fetch_job
-    raw = ledger.raw_page(job.id) if job.stage != "fetch" else None
+    # A kept raw page means fetch finished, whatever stage the job reached after it: restart
+    # from there rather than download again (and count a fetch attempt for nothing).
+    raw = ledger.raw_page(job.id)
     return ("clean", raw) if raw is not None else ("fetch", fetch_job)
 
 
