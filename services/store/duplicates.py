@@ -1,10 +1,15 @@
-"""Duplicates at store time: a copy points at its first-seen original, rewrites share a story.
+"""Duplicates at store time: a copy points at its original, rewrites share a story.
 
+The original of a group of copies is its earliest-published member (the first stored when
+dates tie or are missing), so the answer does not depend on which worker stored what first:
+a syndicated copy that arrives before its original is re-pointed when the original comes.
 The LSH band keys of every article live in an indexed table, so a check is a fixed number of
 key look-ups and a comparison with the few candidates they return, at any archive size.
 """
 
-from sqlalchemy import delete, select
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from services.store.dedupe import (
@@ -16,18 +21,27 @@ from services.store.dedupe import (
     similarity,
 )
 from shared.db import ArticleRecord, BandRecord
+from shared.records import as_utc
 
 _BANDS = {"near": LSHIndex(part="near"), "story": LSHIndex(part="story")}
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises duplicate checks.
+_LOCK_KEY = 0x636F7079
+_UNDATED = datetime.max.replace(tzinfo=UTC)
+
+
 def classify(session: Session, record: ArticleRecord) -> None:
     """Set the signature, duplicate_of and cluster_id of a flushed article, and index its bands."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Two store workers checking a copy and its original at once would not see each other's
+        # bands; held to the end of the transaction, the lock makes them take turns.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     sig = signature(record.text)
     keys = {part: index.band_keys(sig) for part, index in _BANDS.items()}
     near = _candidates(session, record.id, "near", keys["near"])
     copies = [c for c in near if similarity(sig.near, _sig(c).near) >= DUPLICATE_THRESHOLD]
-    original = min(copies, key=lambda c: c.id, default=None)
-    record.duplicate_of = (original.duplicate_of or original.id) if original else None
+    _join_copies(session, record, copies)
     story = _candidates(session, record.id, "story", keys["story"])
     scored = [(similarity(sig.story, _sig(c).story), -c.id, c) for c in story]
     best = max((s for s in scored if s[0] >= STORY_THRESHOLD), default=None,
@@ -37,6 +51,23 @@ def classify(session: Session, record: ArticleRecord) -> None:
     session.execute(delete(BandRecord).where(BandRecord.article_id == record.id))
     session.add_all(BandRecord(part=part, band_key=key, article_id=record.id)
                     for part, part_keys in keys.items() for key in set(part_keys))
+
+
+def _join_copies(session: Session, record: ArticleRecord, copies: list[ArticleRecord]) -> None:
+    """Point the record and its copies' groups at their earliest-published member."""
+    originals = {copy.duplicate_of or copy.id for copy in copies} - {record.id}
+    members = [record, *session.scalars(select(ArticleRecord)
+                                        .where(ArticleRecord.id.in_(originals)))]
+    first = min(members, key=lambda m: (as_utc(m.published_at) or _UNDATED, m.id))
+    record.duplicate_of = None if first is record else first.id
+    others = {member.id for member in members} - {first.id}
+    if others:
+        session.execute(update(ArticleRecord)
+                        .where(ArticleRecord.id.in_(others)
+                               | ArticleRecord.duplicate_of.in_(others))
+                        .where(ArticleRecord.id != first.id)
+                        .values(duplicate_of=first.id)
+                        .execution_options(synchronize_session="fetch"))
 
 
 def _candidates(session: Session, article_id: int, part: str,
