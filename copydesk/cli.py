@@ -5,11 +5,12 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from copydesk import queries
 from copydesk.sources import Source, SourceError, load_sources, source_from_argument
@@ -70,18 +71,36 @@ def submit(sources: Annotated[list[str], typer.Argument(help="URLs, files or fol
 @app.command()
 def status(wait: Annotated[bool, typer.Option(help="return when no job is open")] = False,
            timeout: Annotated[float, typer.Option(help="give up waiting after seconds")] = 0,
+           as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
            ) -> None:
-    """Queue depth per stage and jobs open, stored, dead-lettered."""
+    """Per stage: queued, running, done per minute, failed; jobs by status; per source."""
     started = time.monotonic()
     while True:
         report = queries.status_report()
         if not wait or report["jobs"].get("open", 0) == 0:
             break
         if timeout and time.monotonic() - started > timeout:
-            typer.echo(json.dumps(report))
+            _print_status(report, as_json)
             raise typer.Exit(1)
         time.sleep(1)
-    typer.echo(json.dumps(report))
+    _print_status(report, as_json)
+
+
+def _print_status(report: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    stages = Table("stage", "queued", "running", "done/min", "failed", box=None)
+    for name, stage in report["stages"].items():
+        stages.add_row(name, *(str(stage[key]) if stage[key] is not None else "-"
+                               for key in ("queued", "open", "done_per_minute", "failed")))
+    sources = Table("source", "last run", "new articles (24 h)", box=None)
+    for name, source in report["sources"].items():
+        sources.add_row(name, source["last_run"] or "-", str(source["new_articles_24h"]))
+    out = Console()
+    out.print(stages)
+    out.print("jobs: " + ", ".join(f"{k} {v}" for k, v in report["jobs"].items()))
+    out.print(sources)
 
 
 @app.command()

@@ -46,14 +46,20 @@ def export_record(record: ArticleRecord) -> dict[str, Any]:
         "tags": fields.get("tags", []),
         "text": record.text,
         "is_live_blog": record.is_live_blog,
-        "entries": fields.get("entries", []),
-        "entities": {kind: entities.get(kind, []) for kind in ENTITY_KINDS},
-        "quotes": fields.get("quotes", []),
+        "entries": _plain(fields.get("entries", [])),
+        "entities": {kind: _plain(entities.get(kind, [])) for kind in ENTITY_KINDS},
+        "quotes": _plain(fields.get("quotes", [])),
         "content_hash": record.content_hash,
         "duplicate_of": record.duplicate_of,
         "revision": record.revision,
         "fetched_at": iso(record.fetched_at),
     }
+
+
+def _plain(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Nested payload objects without their wire schema version, which is no article fact."""
+    return [{key: value for key, value in item.items() if key != "schema_version"}
+            for item in items]
 
 
 def dead_letter_record(record: DeadLetterRecord) -> dict[str, Any]:

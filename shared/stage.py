@@ -5,6 +5,7 @@ a failure into a retry or a dead letter. Nothing a stage raises escapes as a los
 """
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -68,11 +69,14 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
         dead("too_many_attempts", f"{stage} was started {begin.attempts - 1} times without ending")
         return None
     try:
+        started = time.perf_counter()
         with timed(stage):
             result = work(payload)
         if isinstance(result, Payload) and stage in NEXT_STAGE:
             ledger.handoff(job_id, stage, NEXT_STAGE[stage])
         STAGE_OUTCOMES.labels(stage, "ok").inc()
+        log.info("%s done in %.0f ms", stage, 1000 * (time.perf_counter() - started),
+                 extra=context)
         return result
     except PermanentError as error:
         dead(error.reason, error.message)

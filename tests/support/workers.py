@@ -19,7 +19,10 @@ def environment(database_url: str, redis_url: str, **extra: str) -> dict[str, st
     env.update({
         "COPYDESK_DATABASE_URL": database_url,
         "COPYDESK_REDIS_URL": redis_url,
-        "COPYDESK_ALLOW_PRIVATE_NETWORKS": "true",
+        # The address guard stays on; only loopback, where test sites and services run, is let
+        # through (a redirect to 10.0.0.1 is still refused).
+        "COPYDESK_ALLOW_PRIVATE_NETWORKS": "false",
+        "COPYDESK_ALLOWED_NETWORKS": "127.0.0.0/8",
         "COPYDESK_HOST_RATE": "200",
         "COPYDESK_CONNECT_TIMEOUT": "2",
         "COPYDESK_READ_TIMEOUT": "3",
