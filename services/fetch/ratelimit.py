@@ -12,7 +12,8 @@ claim, and without the slack the fence post (rate+1 claims span exactly one seco
 jitter would let a host see rate+1 requests in some one-second window (bench/fetch).
 
 RedisRateLimiter serves all worker processes, with time from Redis itself so workers' clocks
-need not agree; MemoryRateLimiter is its twin for the embedded mode.
+need not agree; MemoryRateLimiter is its twin for the embedded mode. A source may set its own
+rate for its hosts (set_rate); Crawl-delay can only slow a host further.
 """
 
 import threading
@@ -26,6 +27,17 @@ from shared.errors import TransientError
 
 DAY = 86400
 WINDOW_SLACK = 0.05  # slots as if a second lasted 1.05 s: absorbs 50 ms of send jitter
+
+
+class Postponed(TransientError):
+    """The host cannot take a request now: come back after `delay` seconds.
+
+    Being polite is no failure of the page, so this should not count as an attempt.
+    """
+
+    def __init__(self, reason: str, message: str, delay: float) -> None:
+        super().__init__(reason, message)
+        self.delay = delay
 
 
 class RateLimiter(Protocol):
@@ -43,6 +55,14 @@ class RateLimiter(Protocol):
         """Space requests to `host` at least `interval` seconds apart (robots Crawl-delay)."""
         ...
 
+    def set_rate(self, host: str, rate: float) -> None:
+        """Use `rate` requests per second for `host` instead of the default (a source's own)."""
+        ...
+
+    def busy_for(self, host: str) -> float:
+        """Seconds before `host` has a slot within the wait bound (0: it has one now)."""
+        ...
+
 
 class _Limits:
     """The configured spacing per host, and the reserve-sleep-claim loop of both limiters."""
@@ -57,6 +77,9 @@ class _Limits:
     def interval_for(self, host: str) -> float:
         return self.host_intervals.get(host.lower(), self.interval)
 
+    def beyond_reach(self, wait: float) -> float:
+        return max(0.0, wait - self.max_wait)
+
     def wait_turn(self, host: str, reserve: Callable[[], float],
                   claim: Callable[[], float]) -> float:
         """Reserve a slot (negative: refused), sleep to it, claim it; the seconds waited."""
@@ -64,7 +87,8 @@ class _Limits:
         wait = reserve()
         while True:
             if wait < 0 or time.monotonic() - started + wait > self.max_wait:
-                raise TransientError("rate_limited", f"{host} is busy for {abs(wait):.1f}s")
+                raise Postponed("rate_limited", f"{host} is busy for {abs(wait):.1f}s",
+                                self.beyond_reach(abs(wait)))
             if wait > 0:
                 time.sleep(wait)
             wait = claim()
@@ -75,9 +99,11 @@ class _Limits:
 _NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = math.max(tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[3]) or '0'))
+local base = tonumber(redis.call('GET', KEYS[4]) or ARGV[1])
+local interval = math.max(base, tonumber(redis.call('GET', KEYS[3]) or '0'))
 """
-# KEYS: slot time, last claim, crawl-delay interval. ARGV: interval, max wait.
+# KEYS: slot time, last claim, crawl-delay interval, the source's own interval.
+# ARGV: interval, max wait.
 # Replies are strings (Lua numbers become integers): the wait, negative when refused.
 _RESERVE = _NOW + """
 local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
@@ -85,6 +111,9 @@ if tat - now > tonumber(ARGV[2]) then return tostring(now - tat) end
 redis.call('SET', KEYS[1], tostring(tat + interval), 'PX',
            math.ceil((tat + interval - now) * 1000) + 1000)
 return tostring(tat - now)
+"""
+_PEEK = _NOW + """
+return tostring(math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now) - now)
 """
 _CLAIM = _NOW + """
 local wait = tonumber(redis.call('GET', KEYS[2]) or '0') + interval - now
@@ -118,10 +147,11 @@ class RedisRateLimiter:
         self._reserve = client.register_script(_RESERVE)
         self._claim = client.register_script(_CLAIM)
         self._penalize = client.register_script(_PENALIZE)
+        self._peek = client.register_script(_PEEK)
 
     def _keys(self, host: str) -> list[str]:
         return [self.prefix + host, self.prefix + host + ":last",
-                self.prefix + host + ":interval"]
+                self.prefix + host + ":interval", self.prefix + host + ":own"]
 
     def acquire(self, host: str) -> float:
         keys, interval = self._keys(host), self.limits.interval_for(host)
@@ -135,6 +165,15 @@ class RedisRateLimiter:
     def slow_down(self, host: str, interval: float) -> None:
         self.redis.set(self._keys(host)[2], interval, ex=DAY)
 
+    def set_rate(self, host: str, rate: float) -> None:
+        # Renewed by every run of the source; a day covers the fetches that follow a run.
+        self.redis.set(self._keys(host)[3], (1 + WINDOW_SLACK) / rate, ex=DAY)
+
+    def busy_for(self, host: str) -> float:
+        keys = self._keys(host)
+        wait = float(self._peek(keys=keys, args=[self.limits.interval_for(host)]))
+        return self.limits.beyond_reach(wait)
+
 
 class MemoryRateLimiter:
     """The same limiter for one process (the embedded mode): a lock instead of Redis."""
@@ -145,10 +184,12 @@ class MemoryRateLimiter:
         self._slots: dict[str, float] = {}
         self._claims: dict[str, float] = {}
         self._slower: dict[str, float] = {}
+        self._own: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def _interval(self, host: str) -> float:
-        return max(self.limits.interval_for(host), self._slower.get(host, 0.0))
+        base = self._own.get(host, self.limits.interval_for(host))
+        return max(base, self._slower.get(host, 0.0))
 
     def acquire(self, host: str) -> float:
         return self.limits.wait_turn(host, lambda: self._reserve(host),
@@ -182,3 +223,12 @@ class MemoryRateLimiter:
     def slow_down(self, host: str, interval: float) -> None:
         with self._lock:
             self._slower[host] = interval
+
+    def set_rate(self, host: str, rate: float) -> None:
+        with self._lock:
+            self._own[host] = (1 + WINDOW_SLACK) / rate
+
+    def busy_for(self, host: str) -> float:
+        with self._lock:
+            wait = self._slots.get(host, 0.0) - time.monotonic()
+        return self.limits.beyond_reach(wait)

@@ -18,6 +18,7 @@ from services.fetch.charset import decode_bytes
 from services.fetch.content import header_charset, media_type, refuse_by_label, settle_type
 from services.fetch.deadline import Guard
 from services.fetch.decompress import TooLarge, decode_stream
+from services.fetch.ratelimit import Postponed
 from shared.errors import PermanentError, StageError, TransientError
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -52,8 +53,9 @@ def status_error(response: requests.Response) -> StageError | None:
     if status < 300 or status == 304 or status in REDIRECTS:
         return None
     reason, message = f"http_{status}", f"{status} {response.reason or ''}".strip()
-    if retry_after(response) is not None:
-        return TransientError(reason, f"{message}; retry after {retry_after(response):.0f}s")
+    wait = retry_after(response)
+    if wait is not None:  # the server asked for a pause: no failure of the page
+        return Postponed(reason, f"{message}; retry after {wait:.0f}s", wait)
     if status >= 500 or status in TRANSIENT_4XX:
         return TransientError(reason, message)
     return PermanentError(reason, message)

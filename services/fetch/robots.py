@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import redis
 from protego import Protego
 
-from services.fetch.ratelimit import RateLimiter
+from services.fetch.ratelimit import Postponed, RateLimiter
 from shared.errors import PermanentError, StageError, TransientError
 
 DAY = 86400.0
@@ -138,6 +138,10 @@ class RobotsPolicy:
     def _verdict(self, origin: str, fetch: RobotsFetch) -> tuple[str, float]:
         try:
             body = fetch(origin + "/robots.txt")
+        except Postponed as error:
+            if error.reason == "rate_limited":
+                raise  # our own limiter said "later": nothing is known about the site yet
+            return DISALLOW_ALL, self.error_ttl  # a 429 or 503 asking us to wait
         except TransientError:
             return DISALLOW_ALL, self.error_ttl  # 5xx, 429, timeout, unreachable
         except PermanentError as error:

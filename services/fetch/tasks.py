@@ -1,12 +1,18 @@
 """Celery adapters of the fetch service: discover sources, fetch pages."""
 
+import logging
+import random
 import time
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
+from services.fetch.ratelimit import Postponed
 from services.fetch.stage import discover_and_accept, fetch_and_keep, run_slot, source_job
 from shared import runtime
 from shared.celery_app import (
@@ -17,11 +23,16 @@ from shared.celery_app import (
     send,
     task_options,
 )
+from shared.codec import decode
 from shared.models import FetchJob, Payload, RawPage
 from shared.revisits import due_revisits
 from shared.settings import get_settings
 
+log = logging.getLogger("copydesk.fetch")
 OPTIONS = task_options(get_settings().max_attempts)
+# A message put back for later waits in the worker's memory until its countdown; Redis would
+# hand it out again after the visibility timeout, so it is never put back for longer.
+MAX_POSTPONE = 300.0
 
 
 @lru_cache(maxsize=1)
@@ -38,14 +49,47 @@ def _discover(job: FetchJob) -> list[Payload]:
     return discover_and_accept(job, client(), runtime.ledger())
 
 
-@shared_task(name="fetch", **OPTIONS)
-def fetch_task(message: str) -> None:
-    deliver("fetch", message, _fetch)
+def polite_deliver(task: Task, stage: str, message: str, work: Callable[[Any], Any]) -> Any:
+    """deliver(), unless the job's host is busy: then the message goes back on the queue for
+    later, before the ledger counts an attempt, since waiting for a host is no failure of the
+    page. A host found busy during the work (a 429, a 503 with Retry-After, a slot taken
+    meanwhile) also sends the message back after the pause the host asked for."""
+    busy = _busy_for(message)
+    if busy > 0:
+        _put_back(task, stage, message, busy)
+        return None
+    try:
+        return deliver(stage, message, work)
+    except Postponed as error:
+        _put_back(task, stage, message, error.delay)
+        return None
 
 
-@shared_task(name=DISCOVER_TASK, **OPTIONS)
-def discover_task(message: str) -> None:
-    for payload in deliver("discover", message, _discover) or []:
+def _busy_for(message: str) -> float:
+    limiter = client().rate_limiter
+    try:
+        host = urlsplit(decode(FetchJob, message).url).hostname
+    except ValueError:  # pydantic's ValidationError too: deliver() reports the bad message
+        return 0.0
+    return limiter.busy_for(host) if limiter is not None and host else 0.0
+
+
+def _put_back(task: Task, stage: str, message: str, delay: float) -> None:
+    # A new message, not a retry: retries count towards the task's max_retries backstop.
+    # Jitter spreads the jobs of one busy host so they do not all come back in one herd.
+    countdown = min(MAX_POSTPONE, delay + random.uniform(0.1, 1.0) * max(delay, 1.0))
+    log.info("%s: host busy, message put back for %.1fs", stage, countdown)
+    task.apply_async(args=[message], countdown=countdown)
+
+
+@shared_task(bind=True, name="fetch", **OPTIONS)
+def fetch_task(self: Task, message: str) -> None:
+    polite_deliver(self, "fetch", message, _fetch)
+
+
+@shared_task(bind=True, name=DISCOVER_TASK, **OPTIONS)
+def discover_task(self: Task, message: str) -> None:
+    for payload in polite_deliver(self, "discover", message, _discover) or []:
         send("fetch" if isinstance(payload, FetchJob) else "clean", payload)
 
 

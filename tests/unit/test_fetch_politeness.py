@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from services.fetch.ratelimit import MemoryRateLimiter
+from services.fetch.ratelimit import MemoryRateLimiter, Postponed
 from services.fetch.robots import MemoryRobotsCache, RobotsPolicy, product_token
 from shared.errors import PermanentError, StageError, TransientError
 
@@ -108,3 +108,46 @@ def test_refused_address_is_not_a_robots_verdict() -> None:
 def test_product_token() -> None:
     assert product_token("copydesk/0.1 (+https://x)") == "copydesk"
     assert product_token("MyBot") == "MyBot"
+
+
+def test_a_refusal_says_how_long_the_host_is_busy() -> None:
+    limiter = MemoryRateLimiter(rate=100.0, max_wait=1.0)
+    limiter.penalize("a.example", 4.0)
+    assert 2.8 < limiter.busy_for("a.example") <= 3.0  # beyond the 1 s a thread may wait
+    assert limiter.busy_for("b.example") == 0.0
+    with pytest.raises(Postponed) as error:
+        limiter.acquire("a.example")
+    assert error.value.reason == "rate_limited" and 2.8 < error.value.delay <= 3.0
+
+
+def test_a_source_rate_replaces_the_default_for_its_host() -> None:
+    limiter = MemoryRateLimiter(rate=1000.0)
+    limiter.set_rate("slow.example", 10.0)
+    start = time.monotonic()
+    for _ in range(3):
+        limiter.acquire("slow.example")
+    assert time.monotonic() - start >= 0.2  # 10/s, not the default 1000/s
+    limiter.slow_down("slow.example", 0.3)  # Crawl-delay still wins when slower
+    limiter.acquire("slow.example")
+    start = time.monotonic()
+    limiter.acquire("slow.example")
+    assert time.monotonic() - start >= 0.25
+
+
+def test_our_own_rate_limit_on_robots_txt_is_no_verdict() -> None:
+    # The limiter refusing the robots.txt request says nothing about the site: no verdict is
+    # cached (a cached "unreachable" would fail every page of the host for a while).
+    policy = RobotsPolicy(MemoryRobotsCache(), "copydesk/0.1")
+
+    def busy(url: str) -> bytes:
+        raise Postponed("rate_limited", "host busy", 5.0)
+
+    with pytest.raises(Postponed):
+        policy.check("https://n.example/a", busy)
+    policy.check("https://n.example/a", lambda url: b"User-agent: *\nAllow: /\n")
+
+    def asks_to_wait(url: str) -> bytes:
+        raise Postponed("http_503", "503; retry after 60s", 60.0)
+
+    with pytest.raises(TransientError, match="robots_unavailable"):  # RFC 9309: 5xx disallows
+        policy.check("https://m.example/a", asks_to_wait)
