@@ -17,6 +17,7 @@ from shared.errors import PermanentError
 from shared.models import Article, CleanPage, Entry
 
 REJECTED_KINDS = ("index", "bot_wall")
+HEADLINE_WORDS = 25
 
 
 def extract(page: CleanPage) -> Article:
@@ -32,7 +33,9 @@ def extract(page: CleanPage) -> Article:
     kind = pagekind.classify(page, tree, meta, is_live=bool(entries))
     if kind in REJECTED_KINDS:
         raise PermanentError(f"not_article:{kind}", f"{raw.final_url} looks like a {kind} page")
-    text = "\n\n".join(page.paragraphs)
+    headline = _text_headline(page.paragraphs) if tree is None else None
+    body = page.paragraphs[1:] if headline else page.paragraphs
+    text = "\n\n".join(body)
     published, modified, sources = _dates(page, tree, meta, entries)
     # Byline lines name the blog's authors, not people in the story.
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
@@ -41,7 +44,7 @@ def extract(page: CleanPage) -> Article:
     return Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,
         canonical_url=meta.canonical_url or raw.final_url,
-        title=_unescaped(meta.title or raw.hints.get("title")),
+        title=_unescaped(meta.title or raw.hints.get("title") or headline),
         authors=tuple(_authors(meta, entries)),
         published_at=published, modified_at=modified, date_sources=sources,
         language=meta.language or detect_language(text),
@@ -50,6 +53,18 @@ def extract(page: CleanPage) -> Article:
         is_live_blog=bool(entries), entries=tuple(entries),
         entities=analysis.entities, quotes=tuple(find_quotes(analysis)),
         content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed)
+
+
+def _text_headline(paragraphs: tuple[str, ...]) -> str | None:
+    """The headline a plain-text payload starts with: a short first line that ends no sentence
+    (scrapers save the page's text from its top; HTML pages have their title in the markup)."""
+    if len(paragraphs) < 2:
+        return None
+    first = paragraphs[0].strip()
+    words = len(first.split())
+    if 3 <= words <= HEADLINE_WORDS and first[-1] not in ".!?:;,":
+        return first
+    return None
 
 
 def content_hash(text: str) -> str:
