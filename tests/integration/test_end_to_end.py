@@ -46,12 +46,6 @@ def path_of(url: str, site: FixtureSite) -> str:
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[FixtureSite]:
-    with FixtureSite() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def distributed(site: FixtureSite, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[dict[str, Any]]:
     """Four workers fed the two sources, twice; what export and dead-letters said after each."""

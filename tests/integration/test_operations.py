@@ -23,12 +23,6 @@ INFLATION = "/business/2024/10/19/inflation-eases-to-69-as-petrol-prices-fall"
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[FixtureSite]:
-    with FixtureSite() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
 def embedded(site: FixtureSite, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[tuple[dict[str, str], Path]]:
     """The fixture site's sitemaps and RSS feed ingested in-process on SQLite."""
