@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.fetch import options as fetch_options
+
 LOCAL_SUFFIXES = (".html", ".htm", ".txt", ".xml")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -15,13 +17,25 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 @dataclass(frozen=True)
 class Source:
-    """A named place articles come from, and how often to look at it."""
+    """A named place articles come from, how often to look at it, and how.
+
+    `rate` (requests per second to its hosts) and `since` (a date or an age such as "7d":
+    older sitemap entries are skipped) travel with each run as its job's hints.
+    """
 
     name: str
     location: str
     every: timedelta | None = None
     cron: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    rate: float | None = None
+    since: str | None = None
+
+    def job_hints(self) -> dict[str, str]:
+        """This source's own settings, as the fetch service reads them from a job."""
+        hints = {fetch_options.RATE: str(self.rate) if self.rate else None,
+                 fetch_options.SINCE: self.since}
+        return {key: value for key, value in hints.items() if value}
 
     @property
     def is_url(self) -> bool:
@@ -72,8 +86,21 @@ def load_sources(path: Path) -> list[Source]:
         if every is None and "cron" not in table:
             raise SourceError(f"{path}: source {name!r} needs `every` or `cron`")
         options = {k: str(v) for k, v in table.items()
-                   if k not in ("name", "url", "path", "every", "cron")}
-        sources.append(Source(name, location, every, table.get("cron"), options))
+                   if k not in ("name", "url", "path", "every", "cron", "rate", "since")}
+        rate, since = _checked(path, name, table)
+        sources.append(Source(name, location, every, table.get("cron"), options, rate, since))
     if len({source.name for source in sources}) != len(sources):
         raise SourceError(f"{path}: source names must be unique")
     return sources
+
+
+def _checked(path: Path, name: str, table: dict) -> tuple[float | None, str | None]:
+    """A source's rate and since, refused here rather than at its first run."""
+    rate, since = table.get("rate"), table.get("since")
+    try:
+        if since is not None:
+            since = str(since)  # TOML reads an unquoted date as a date
+            fetch_options.parse_since(since)
+        return (fetch_options.parse_rate(str(rate)) if rate is not None else None), since
+    except ValueError as error:
+        raise SourceError(f"{path}: source {name!r}: {error}") from error

@@ -41,6 +41,10 @@ def render(sources: list[Source]) -> str:
             lines.append(f"cron = {_toml_string(source.cron)}")
         elif source.every:
             lines.append(f'every = "{int(source.every.total_seconds())}s"')
+        if source.rate:
+            lines.append(f"rate = {source.rate}")
+        if source.since:
+            lines.append(f"since = {_toml_string(source.since)}")
         lines += [f"{k} = {_toml_string(v)}" for k, v in sorted(source.options.items())]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
@@ -96,6 +100,7 @@ def check_source(name: str, file: FileOption = None) -> None:
     from services.fetch.client import FetchLimits, HttpClient
     from services.fetch.discover import discover
     from services.fetch.local import discover_local, local_files
+    from services.fetch.options import parse_since
 
     matches = [source for source in _load(_path(file)) if source.name == name]
     if not matches:
@@ -107,7 +112,9 @@ def check_source(name: str, file: FileOption = None) -> None:
             found = discover_local(path) if path.suffix == ".xml" else None
             typer.echo(f"{path}" + (f"  ({len(found.urls)} URLs)" if found else ""))
         return
-    found = discover(source.location, HttpClient(FetchLimits.from_settings(get_settings())))
+    since = parse_since(source.since) if source.since else None
+    found = discover(source.location, HttpClient(FetchLimits.from_settings(get_settings())),
+                     since=since)
     typer.echo(f"{source.location}: {found.kind}, {len(found.urls)} URL(s)")
     for item in found.urls:
         typer.echo(f"  {item.url}")

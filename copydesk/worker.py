@@ -9,6 +9,7 @@ from celery.schedules import crontab
 from celery.signals import worker_init
 
 from copydesk.queries import queue_depths
+from copydesk.schedule import SlotScheduler, slot_schedule
 from copydesk.sources import Source
 from shared.celery_app import REVISIT_TASK, SOURCE_RUN_TASK, SWEEP_TASK, make_app
 from shared.observability import configure_logging, serve_metrics
@@ -53,21 +54,26 @@ def start_worker(stage: str, concurrency: int = 0, pool: str = "") -> None:
 
 
 def beat_schedule(sources: list[Source], sweep_every: float = 60.0) -> dict[str, dict]:
-    """Celery beat entries: one per source, and the ledger sweeper."""
+    """Celery beat entries: one per source, and the ledger sweeper.
+
+    Intervals run on wall-clock slots, so that every beat process sees the same runs and
+    starts each once (copydesk.schedule).
+    """
     schedule: dict[str, dict] = {
-        "sweep-ledger": {"task": SWEEP_TASK, "schedule": timedelta(seconds=sweep_every)},
-        "revisit-live-blogs": {"task": REVISIT_TASK, "schedule": timedelta(seconds=60)},
+        "sweep-ledger": {"task": SWEEP_TASK,
+                         "schedule": slot_schedule(timedelta(seconds=sweep_every))},
+        "revisit-live-blogs": {"task": REVISIT_TASK,
+                               "schedule": slot_schedule(timedelta(seconds=60))},
     }
     for source in sources:
         if source.cron:
             minute, hour, day, month, weekday = source.cron.split()
             when: object = crontab(minute, hour, day, month, weekday)
         else:
-            when = source.every
-        period = source.every.total_seconds() if source.every else 0
+            when = slot_schedule(source.every)
         schedule[f"source:{source.name}"] = {
             "task": SOURCE_RUN_TASK, "schedule": when,
-            "args": [source.name, source.location, period, source.cron or ""],
+            "args": [source.name, source.location, source.job_hints()],
         }
     return schedule
 
@@ -79,4 +85,4 @@ def start_beat(sources: list[Source]) -> None:
     configure_logging(settings.log_json)
     app.conf.beat_schedule = beat_schedule(sources, settings.sweep_seconds)
     state = os.path.join(tempfile.mkdtemp(prefix="copydesk-beat-"), "schedule")
-    app.Beat(schedule=state, loglevel="INFO").run()
+    app.Beat(schedule=state, scheduler=SlotScheduler, loglevel="INFO").run()

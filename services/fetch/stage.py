@@ -1,11 +1,13 @@
 """The fetch service's steps with the ledger: discover a source, fetch and keep a page."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from services.fetch.client import Download, HttpClient, decode_body
 from services.fetch.discover import Discovery, discover
 from services.fetch.fetch import fetch
 from services.fetch.local import discover_local, is_warc, local_files, local_page
+from services.fetch.options import rate_of, since_of
 from services.fetch.urls import normalize_url
 from services.fetch.warc import warc_pages
 from shared.errors import PermanentError
@@ -24,20 +26,43 @@ def fetch_and_keep(job: FetchJob, client: HttpClient, ledger: Ledger) -> RawPage
 
 
 def discover_and_accept(job: FetchJob, client: HttpClient, ledger: Ledger) -> list[Payload]:
-    """Look at a source URL: a feed or sitemap gives a job per new article, a page itself."""
+    """Look at a source URL: a feed or sitemap gives a job per new article, a page itself.
+
+    The source's own settings ride in the job's hints: its rate is set for its host before
+    the first request and for the hosts it names after, its 'since' filters sitemap entries.
+    """
+    rate = rate_of(job.hints)
+    if rate is not None:
+        set_host_rates(client, [job.url], rate)
     validators = ledger.validators(job.url)
     found = discover(job.url, client, etag=validators.get("etag"),
-                     last_modified=validators.get("last_modified"))
+                     last_modified=validators.get("last_modified"), since=since_of(job.hints))
+    if rate is not None:
+        set_host_rates(client, [item.url for item in found.urls], rate)
     return accept_discovery(found, job, ledger)
 
 
+def set_host_rates(client: HttpClient, urls: list[str], rate: float) -> None:
+    """Give the hosts of `urls` a source's own rate (shared by every worker through Redis)."""
+    if client.rate_limiter is None:
+        return
+    for host in {urlsplit(url).hostname for url in urls} - {None}:
+        client.rate_limiter.set_rate(str(host), rate)
+
+
 def accept_discovery(found: Discovery, job: FetchJob, ledger: Ledger) -> list[Payload]:
-    """Turn what discovery saw into accepted work, closing the source's own job."""
+    """Turn what discovery saw into accepted work, closing the source's own job.
+
+    A source that answered 304 closes as unchanged: counted, and nothing else to do.
+    """
     if found.page is not None:
         raw = raw_from_download(found.page, job.job_id, job.source)
         ledger.keep_raw(raw)
         return [raw]
     ledger.keep_validators(job.url, found.etag, found.last_modified)
+    if found.kind == "unchanged":
+        ledger.close(job.job_id, "unchanged")
+        return []
     payloads: list[Payload] = []
     for item in found.urls:
         url = normalize_url(item.url)
@@ -97,18 +122,11 @@ def accept_warc(path: Path, source: str, ledger: Ledger) -> list[Payload]:
     return payloads
 
 
-def source_job(name: str, location: str, ledger: Ledger) -> FetchJob:
-    """A job for looking at a source URL: it becomes the page's job, or closes as expanded."""
+def source_job(name: str, location: str, ledger: Ledger,
+               hints: dict[str, str] | None = None) -> FetchJob:
+    """A job for looking at a source URL: it becomes the page's job, or closes as expanded
+    (unchanged on a 304); `hints` carry the source's own settings (services.fetch.options)."""
     url = normalize_url(location)
-    job_id = ledger.accept(url, name)
+    job_id = ledger.accept(url, name, dict(hints or {}))
     assert job_id is not None  # accept only declines when asked to skip seen URLs
-    return FetchJob(job_id=job_id, url=url, source=name)
-
-
-def run_slot(period_seconds: float, cron: str, now: float) -> str:
-    """The schedule slot a scheduled run belongs to: every beat computes the same one."""
-    if cron:
-        from croniter import croniter
-
-        return str(int(croniter(cron, now).get_prev(float)))
-    return str(int(now // period_seconds)) if period_seconds > 0 else str(int(now))
+    return FetchJob(job_id=job_id, url=url, source=name, hints=dict(hints or {}))

@@ -2,7 +2,6 @@
 
 import logging
 import random
-import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -13,7 +12,7 @@ from celery import Task, shared_task
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
 from services.fetch.ratelimit import Postponed
-from services.fetch.stage import discover_and_accept, fetch_and_keep, run_slot, source_job
+from services.fetch.stage import discover_and_accept, fetch_and_keep, source_job
 from shared import runtime
 from shared.celery_app import (
     DISCOVER_TASK,
@@ -103,11 +102,6 @@ def revisit_task() -> int:
 
 
 @shared_task(name=SOURCE_RUN_TASK, ignore_result=True)
-def source_run_task(name: str, location: str, period: float, cron: str) -> bool:
-    """A scheduled run of a source; runs from two beats in one slot start it once."""
-    slot = run_slot(period, cron, time.time())
-    key = f"copydesk:run:{name}:{slot}"
-    if not runtime.redis_client().set(key, "1", nx=True, ex=7 * 86400):
-        return False
-    send(DISCOVER_TASK, source_job(name, location, runtime.ledger()))
-    return True
+def source_run_task(name: str, location: str, hints: dict[str, str] | None = None) -> None:
+    """A scheduled run of a source; beat sends one per (source, slot) (copydesk.schedule)."""
+    send(DISCOVER_TASK, source_job(name, location, runtime.ledger(), hints))
