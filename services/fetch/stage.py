@@ -127,6 +127,7 @@ def source_job(name: str, location: str, ledger: Ledger,
     """A job for looking at a source URL: it becomes the page's job, or closes as expanded
     (unchanged on a 304); `hints` carry the source's own settings (services.fetch.options)."""
     url = normalize_url(location)
-    job_id = ledger.accept(url, name, dict(hints or {}))
+    # Registered at discover, so a sweeper restart looks at it as a source again, not a page.
+    job_id = ledger.accept(url, name, dict(hints or {}), stage="discover")
     assert job_id is not None  # accept only declines when asked to skip seen URLs
     return FetchJob(job_id=job_id, url=url, source=name, hints=dict(hints or {}))

@@ -3,7 +3,7 @@ the fixture site's sitemap index over HTTP, a real redis-server, a SQLite ledger
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from services.fetch.stage import discover_and_accept, source_job
 from shared import runtime
 from shared.models import FetchJob
 from shared.settings import Settings
+from shared.sweeper import restart_point
 from tests.support.fixture_server import FixtureSite
 from tests.support.services import RedisServer
 
@@ -69,6 +70,8 @@ def test_hints_reach_discovery_and_the_limiter(site: FixtureSite, redis_db: redi
 
     job = source_job("courier", site.url("/sitemap_index.xml"), ledger,
                      {RATE: "25", SINCE: "2024-11-15"})
+    assert restart_point(ledger, ledger.expired(datetime.now(UTC) + timedelta(days=1))[0])[0] \
+        == "discover"  # a lost message is sent round as the source it is
     accepted = discover_and_accept(job, client, ledger)
     assert {payload.url for payload in accepted if isinstance(payload, FetchJob)} == recent
     assert float(redis_db.get("copydesk:rate:127.0.0.1:own") or 0) == pytest.approx(1.05 / 25)
