@@ -6,10 +6,10 @@ import trafilatura
 from lxml.etree import _Element
 from lxml.html import HtmlElement
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
 
 from services.clean import markup, structured
-from services.clean.text import covered, key, quick_key, repair, union, words
+from services.clean.page_tree import parse
+from services.clean.text import covered, covered_in, key, quick_key, repair, union, words
 
 STANDFIRST_WORDS = 8
 STANDFIRST_PROBE = 50  # characters: a prefix short enough to sit in one text node
@@ -28,7 +28,7 @@ class Extraction:
 
 def extract(html: str, url: str | None = None) -> Extraction:
     """Paragraphs of the article body of a page; empty when no body is found."""
-    tree = load_html(html)
+    tree = parse(html)
     if tree is None:
         return Extraction(())
     paragraphs = _trafilatura(tree, url)
@@ -106,7 +106,7 @@ def _with_standfirst(paragraphs: list[str], tree: HtmlElement) -> list[str]:
     page's description, when the page also shows it as text and the body lacks it."""
     found = tree.xpath('//meta[@property="og:description" or @name="description"]/@content')
     description = repair(str(found[0])) if found else ""
-    if len(description.split()) < STANDFIRST_WORDS or covered(description, union(paragraphs)) > 0.5:
+    if len(description.split()) < STANDFIRST_WORDS or covered_in(description, paragraphs) > 0.5:
         return paragraphs
     snippet = description[:STANDFIRST_PROBE]
     shown = tree.xpath("boolean(//body//text()[contains(., $s)][not(parent::script)])", s=snippet)

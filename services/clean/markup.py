@@ -36,6 +36,8 @@ SUMMARY = "summary"  # the label of a key-points box: text to add, not to cut
 _SUMMARY_WORDS = {"keypoints", "summary", "takeaways"}
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_HINT = re.compile("|".join(sorted({*_REASONS, *_SUMMARY_WORDS} - {"ad", "ads"})))
+_AD = re.compile(r"(?:(?<![A-Za-z0-9])[aA]|(?<=[a-z0-9])A)[dD][sS]?(?![a-z0-9])")
 _BLOCKS = ("p", "li", "h2", "h3", "h4", "h5", "h6", "figcaption", "blockquote", "div", "span",
            "a", "em", "strong", "small", "cite", "dd", "dt")
 MAX_SHARE = 0.5  # a box holding half the article's text is the article, whatever its name
@@ -104,6 +106,11 @@ def _labelled(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str]]:
 
 def _label(value: str) -> str | None:
     """The furniture reason or the summary label that a class or id value names, if any."""
+    # Most values name no box: two regex searches rule them out before the word split,
+    # which costs ten times more. Every word (and pair of words) is a substring of the value
+    # squashed, and "ad" (too common a substring to look for) must stand as a word.
+    if not (_HINT.search(_SPLIT.sub("", value.lower())) or _AD.search(value)):
+        return None
     words = _SPLIT.split(_CAMEL.sub("-", value).lower())
     if _SUMMARY_WORDS & {*words, *(a + b for a, b in itertools.pairwise(words))}:
         return SUMMARY

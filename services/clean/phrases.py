@@ -36,7 +36,9 @@ _ANYWHERE = [
     ("caption", r"^(?:credit|photo(?:graph)?|image|picture|source|getty images)\s*:|"
                 r"^\(?(?:photo|image) by\b"),
 ]
-_PATTERNS = [(reason, re.compile(pattern, re.IGNORECASE)) for reason, pattern in _ANYWHERE]
+# Written in lower case and matched on lower-cased text: re scans for a literal much faster
+# than for a case-folded one, and this runs on every paragraph.
+_PATTERNS = [(reason, re.compile(pattern)) for reason, pattern in _ANYWHERE]
 # The voice of a pitch: the site speaking to the reader, outside any quotation.
 _PITCH_VOICE = re.compile(r"\b(?:we|our|us|you|your)\b", re.IGNORECASE)
 
@@ -51,8 +53,9 @@ def reason_for(paragraph: str) -> str | None:
     text = own_words(paragraph)
     if not text or len(text.split()) > _MAX_WORDS:
         return None
+    lowered = text.lower()
     for reason, pattern in _PATTERNS:
-        if pattern.search(text):
+        if pattern.search(lowered):
             return reason
     return None
 

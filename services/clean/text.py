@@ -7,8 +7,13 @@ from collections.abc import Iterable
 import ftfy
 
 _WORD = re.compile(r"\w+")
-# UTF-8 read as Latin-1 or cp1252 always shows a lead byte as one of these letters.
-_MOJIBAKE_HINT = re.compile(r"[\u00c2-\u00f4\ufffd]")
+# UTF-8 read as Latin-1 or cp1252 shows a lead byte (Â to ô) followed by what a continuation
+# byte (0x80-0xBF) reads as in either: "Ã©" for é, "â€™" for ’. A lead letter alone is just
+# French or German, and sending those to ftfy cost more than the rest of the cleaning.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac"
+    "\u2122]|\ufffd")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -57,3 +62,15 @@ def union(texts: Iterable[str]) -> set[tuple[str, ...]]:
     for text in texts:
         found |= shingles(text)
     return found
+
+
+def covered_in(part: str, texts: Iterable[str]) -> float:
+    """covered(part, union(texts)) without the union: for one short part against a whole
+    article, a substring search per shingle is many times cheaper than shingling the article."""
+    own = shingles(part)
+    if not own:
+        return 0.0
+    # A shingle is in some text when its words stand together, bounded by spaces, within
+    # one text; the newline between texts keeps a shingle from straddling two.
+    joined = " " + " \n ".join(quick_key(text) for text in texts) + " "
+    return sum(f" {' '.join(shingle)} " in joined for shingle in own) / len(own)
