@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from copydesk.sources import Source
 from services.clean.clean import clean
+from services.clean.furniture import FurnitureIndex, MemoryFurniture
 from services.extract.extract import extract
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
@@ -44,7 +45,9 @@ class InProcess:
     def __init__(self, settings: Settings, client: HttpClient | None = None):
         self.ledger: Ledger = runtime.ledger(settings)
         self.client = client or make_client(settings)
-        self.furniture = None
+        # Furniture learned from this run's pages: one process, so memory is enough (the
+        # workers share theirs in Redis).
+        self.furniture: FurnitureIndex = MemoryFurniture()
         self.accepted_jobs: list[str] = []
 
     def expand(self, source: Source) -> list[Payload]:

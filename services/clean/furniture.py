@@ -4,11 +4,12 @@ Counts are kept per site, per normalised paragraph, once per distinct page, so a
 page is never counted twice. A paragraph is furniture once it was seen on at least
 `min_pages` distinct pages of the site and on at least `min_share` of the pages seen there.
 
-Determinism: the verdict depends only on the page and the index state. Cleaning the same page
-twice gives the same text as long as the counts do not change in between; clean() decides
-from the counts as they were before the page was observed, so observing a page never changes
-the verdict on that page itself. Which worker cleans a page never matters: the counts live in
-Redis (or in the one process of the embedded mode), not in the worker.
+Determinism: a page is counted once per (site, page key), and clean() observes a page before
+judging it, so its verdict counts the page itself. Cleaning it again (a redelivery, a second
+worker) adds nothing, reads the same counts and gives the same text, as long as no other page
+of the site was counted in between; once others are, the page is judged on what the site has
+shown since, which is the point of re-cleaning an archive. Which worker cleans a page never
+matters: the counts live in Redis (or in the one process of the embedded mode), not in it.
 """
 
 import hashlib
