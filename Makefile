@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint services bench clean
+.PHONY: install run test lint services bench bench-extract bench-dedupe bench-fetch clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,18 @@ services:
 test: install services lint
 	$(BIN)/python -m pytest -q
 
-bench: install services
-	$(BIN)/python bench/run_all.py
+# Each benchmark rewrites its bench/*/RESULTS.md; `make bench` runs them all.
+bench: bench-extract bench-dedupe bench-fetch
+
+# Needs the team folder beside the checkout (../shared: corpus and extract_eval.py).
+bench-extract: install
+	$(BIN)/python bench/extract/run.py
+
+bench-dedupe: install
+	$(BIN)/python bench/dedupe/run.py
+
+bench-fetch: install services
+	$(BIN)/python bench/fetch/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info copydesk.db
