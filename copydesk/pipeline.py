@@ -16,10 +16,13 @@ from services.fetch.stage import accept_local, discover_and_accept, fetch_and_ke
 from services.store.store import store_and_close
 from shared import runtime
 from shared.celery_app import DISCOVER_TASK, send
+from shared.errors import Postponed
 from shared.ledger import Ledger
 from shared.models import FetchJob, Payload, RawPage
 from shared.settings import Settings
 from shared.stage import RETRYABLE, run_step
+
+MAX_POSTPONE = 300.0  # seconds: the longest wait a host's Retry-After may impose here
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ class InProcess:
         for attempt in itertools.count():
             try:
                 return call()
+            except Postponed as error:  # the host said when: wait that long (no attempt)
+                time.sleep(min(MAX_POSTPONE, error.delay))
             except RETRYABLE:
                 time.sleep(min(30.0, 0.5 * 2 ** attempt))
         raise AssertionError("unreachable")

@@ -16,3 +16,12 @@ class TransientError(StageError):
 
 class PermanentError(StageError):
     """Trying again cannot help: 404, refused address, too large, not an article, unparseable."""
+
+
+class Postponed(TransientError):
+    """Try later, and no failure of the job: a host asked us to wait (429, 503 Retry-After) or
+    our own rate limit has no slot yet. Not counted as an attempt."""
+
+    def __init__(self, reason: str, message: str = "", delay: float = 60.0) -> None:
+        super().__init__(reason, message)
+        self.delay = delay

@@ -104,6 +104,13 @@ class Ledger:
                             .values(stage=following, attempts=0, updated_at=now,
                                     lease_until=now + self.lease))
 
+    def release(self, job_id: str, stage: str) -> None:
+        """Give back the attempt begin() counted: the stage was postponed, not tried."""
+        with self.session() as session:
+            session.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
+                                              Job.stage == stage, Job.attempts > 0)
+                            .values(attempts=Job.attempts - 1))
+
     def close(self, job_id: str, status: str, article_id: int | None = None) -> bool:
         """Close an open job as stored or unchanged; False if it was closed already."""
         with self.session() as session:

@@ -13,7 +13,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from shared.errors import PermanentError, TransientError
+from shared.errors import PermanentError, Postponed, TransientError
 from shared.ledger import Ledger
 from shared.models import Article, CleanPage, DeadLetter, FetchJob, Payload, RawPage
 from shared.observability import DEAD_LETTERS, STAGE_OUTCOMES, timed
@@ -78,6 +78,11 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
         log.info("%s done in %.0f ms", stage, 1000 * (time.perf_counter() - started),
                  extra=context)
         return result
+    except Postponed as error:
+        ledger.release(job_id, stage)  # waiting for a host is no attempt of the job
+        log.info("postponed %.0fs: %s", error.delay, error, extra=context)
+        STAGE_OUTCOMES.labels(stage, "postponed").inc()
+        raise
     except PermanentError as error:
         dead(error.reason, error.message)
     except RETRYABLE as error:

@@ -23,21 +23,10 @@ from typing import Protocol
 
 import redis
 
-from shared.errors import TransientError
+from shared.errors import Postponed
 
 DAY = 86400
 WINDOW_SLACK = 0.05  # slots as if a second lasted 1.05 s: absorbs 50 ms of send jitter
-
-
-class Postponed(TransientError):
-    """The host cannot take a request now: come back after `delay` seconds.
-
-    Being polite is no failure of the page, so this should not count as an attempt.
-    """
-
-    def __init__(self, reason: str, message: str, delay: float) -> None:
-        super().__init__(reason, message)
-        self.delay = delay
 
 
 class RateLimiter(Protocol):

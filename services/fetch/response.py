@@ -18,8 +18,7 @@ from services.fetch.charset import decode_bytes
 from services.fetch.content import header_charset, media_type, refuse_by_label, settle_type
 from services.fetch.deadline import Guard
 from services.fetch.decompress import TooLarge, decode_stream
-from services.fetch.ratelimit import Postponed
-from shared.errors import PermanentError, StageError, TransientError
+from shared.errors import PermanentError, Postponed, StageError, TransientError
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 TRANSIENT_4XX = frozenset({408, 425, 429})

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import redis
 from protego import Protego
 
-from services.fetch.ratelimit import Postponed, RateLimiter
-from shared.errors import PermanentError, StageError, TransientError
+from services.fetch.ratelimit import RateLimiter
+from shared.errors import PermanentError, Postponed, StageError, TransientError
 
 DAY = 86400.0
 ALLOW_ALL, DISALLOW_ALL, RULES = "allow", "disallow", "rules"

@@ -11,7 +11,6 @@ from celery import Task, shared_task
 
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
-from services.fetch.ratelimit import Postponed
 from services.fetch.stage import discover_and_accept, fetch_and_keep, source_job
 from shared import runtime
 from shared.celery_app import (
@@ -23,6 +22,7 @@ from shared.celery_app import (
     task_options,
 )
 from shared.codec import decode
+from shared.errors import Postponed
 from shared.models import FetchJob, Payload, RawPage
 from shared.revisits import due_revisits
 from shared.settings import get_settings

@@ -85,8 +85,6 @@ def test_a_busy_host_costs_no_attempt(outcome: dict[str, Any]) -> None:
     assert "host busy, message put back" in outcome["logs"]
 
 
-@pytest.mark.xfail(strict=True, reason="a 429/503 answer is counted by Ledger.begin before the "
-                   "fetch sees it; needs the shared/stage.py patch (Postponed not counted)")
 def test_a_retry_after_answer_costs_no_attempt(outcome: dict[str, Any]) -> None:
     url = outcome["site"].url(RETRY_AFTER)
     assert outcome["dead"].get(url) is None, outcome["dead"]

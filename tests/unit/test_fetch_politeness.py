@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from services.fetch.ratelimit import MemoryRateLimiter, Postponed
+from services.fetch.ratelimit import MemoryRateLimiter
 from services.fetch.robots import MemoryRobotsCache, RobotsPolicy, product_token
-from shared.errors import PermanentError, StageError, TransientError
+from shared.errors import PermanentError, Postponed, StageError, TransientError
 
 
 def test_requests_to_one_host_are_spaced() -> None:
