@@ -42,5 +42,8 @@ NOT_NAMES = wordset(
     "you this that these those there here but and or so yet however meanwhile photos "
     "according asked earlier later next last read join please by in on at for from with "
     "after before as of to if when while since despite")
+# Weekday and month abbreviations of datelines ("Mon 21 Oct"); some are also town names.
+DATE_ABBREVIATIONS = wordset(
+    "Mon Tue Tues Wed Thu Thur Thurs Fri Sat Sun Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec")
 NOT_ACRONYMS = wordset("TV AI CEO GDP PM AM BST GMT UTC OK MP MPs EV NFT CPI VAT DNA "
                        "HIV UGV UGVs COVID PAC ID ALL OMG VHS FAQ USB PDF")

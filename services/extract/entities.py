@@ -83,7 +83,7 @@ def _classify(run: Run, gaz: Gazetteer, lower_words: set[str]) -> list[Mention]:
     out: list[Mention] = []
     words, index, pending = run.words, 0, 0
     while index < len(words):
-        known = _known(words, index, gaz)
+        known = _known(run, index, gaz)
         if known is None:
             index += 1
             continue
@@ -93,8 +93,9 @@ def _classify(run: Run, gaz: Gazetteer, lower_words: set[str]) -> list[Mention]:
     return out + _leftover(run, pending, len(words), gaz, lower_words)
 
 
-def _known(words: list[str], start: int, gaz: Gazetteer) -> tuple[Mention, int] | None:
-    """The longest gazetteer name starting at words[start], and where it ends."""
+def _known(run: Run, start: int, gaz: Gazetteer) -> tuple[Mention, int] | None:
+    """The longest gazetteer name starting at the run's word `start`, and where it ends."""
+    words = run.words
     for end in range(min(len(words), start + gaz.longest), start, -1):
         name = join(words[start:end])
         if start > 1 and words[start - 1] in ("of", "for") and (
@@ -102,9 +103,30 @@ def _known(words: list[str], start: int, gaz: Gazetteer) -> tuple[Mention, int] 
             return None  # "University of Rochester" is the university, not the city
         if name in gaz.organizations and not _part_of_org(words, end):
             return Mention("organizations", gaz.organizations[name]), end
-        if name in gaz.places and not _part_of_org(words, end):
+        if name in gaz.places and not _part_of_org(words, end) and _place_here(
+                run, start, end, gaz):
             return Mention("places", gaz.places[name]), end
     return None
+
+
+def _place_here(run: Run, start: int, end: int, gaz: Gazetteer) -> bool:
+    """False where a one-word place name is more likely a word or a person's name."""
+    if end - start > 1:
+        return True
+    if run.words[start] in gaz.word_places:
+        # "Reading the report, ...", "Split decisions", "the Meridian Courier", "Police
+        # Scotland": a place named by a common word counts only alone and mid-sentence.
+        return len(run.words) == 1 and not run.tokens[start].sentence_start
+    # "Helena Adeyemi", "Jordan Henderson": a place name followed by a capitalised word that
+    # is no common word ("Limerick Marathon", "Berlin Wall") is a given name; "Hannah Lund",
+    # "Mr Holloway": one after a given name, a title or an unknown name is a surname.
+    following = run.words[end] if end < len(run.words) else ""
+    if following[:1].isupper() and following.lower() not in gaz.common_words:
+        return False
+    previous = run.words[start - 1] if start else ""
+    return not previous[:1].isupper() or not (
+        previous in gaz.first_names or _is_title(previous) or (
+            previous.lower() not in gaz.common_words and previous not in gaz.demonyms))
 
 
 def _part_of_org(words: list[str], end: int) -> bool:
@@ -132,6 +154,9 @@ def _pieces(tokens: list[Token], before: list[str], after: list[str], gaz: Gazet
     suffixed = len(words) > 1 and words[-1].lower() in ORG_SUFFIXES
     if suffixed or (len(words) > 2 and words[0].lower() in ORG_HEADS and words[1] in ("of", "for")):
         return [Mention("organizations", _org_name(words, gaz))]
+    if tokens[0].sentence_start and _common(words[0], gaz) and len(words) > 1:
+        # "Tonight Vestmark", "Soon Bianchi": an ordinary word opening the sentence.
+        return _pieces(tokens[1:], [words[0].lower()], after, gaz, lower_words)
     for cut, word in enumerate(words):
         if _is_title(word) and cut + 1 < len(words):
             head = _pieces(tokens[:cut], before, [word.lower()], gaz, lower_words)
@@ -158,18 +183,30 @@ def _single(tokens: list[Token], words: list[str], before: list[str], after: lis
         return [] if name in NOT_ACRONYMS or shouted else [Mention("organizations", name)]
     if words[0] in gaz.first_names and len(words) > 1:
         return [Mention("people", name)]
-    before = _without_title_stop(before)
-    person_cue = (bool(before) and before[-1] in ROLE_WORDS) or (
-        bool(after) and after[0] in SPEECH) or (bool(before) and before[-1] in SPEECH) or (
+    # Cues before a sentence start belong to the sentence before ("the race director. Soon").
+    before = [] if tokens[0].sentence_start else _without_title_stop(before)
+    titled = bool(before) and before[-1] in ROLE_WORDS
+    person_cue = titled or (bool(after) and after[0] in SPEECH) or (
+        bool(before) and before[-1] in SPEECH) or (
         after[:1] == [","] and after[1:2] and after[1][:1].isdigit())
-    if person_cue and len(words) <= 4:
+    # "Ministers said", "Soon, ...": one common word is a person only after a title or role.
+    if person_cue and len(words) <= 4 and (titled or not (len(words) == 1 and _common(
+            name, gaz))):
         return [Mention("people", name)]
     if len(words) == 1 and after[:1] and after[0] in PLACE_NOUNS:
         return [Mention("places", name)]
     if len(words) == 1 and before and before[-1] in PLACE_CUES:
         return [Mention("place?", name)]
-    # A lone unknown word may be the surname of someone named in full elsewhere ("Zimin").
-    return [Mention("surname", name)] if len(words) == 1 else []
+    # A lone unknown word may be the surname of someone named in full elsewhere ("Zimin"); an
+    # unknown full name may be confirmed by its surname alone elsewhere ("Helena Lund").
+    if len(words) == 1:
+        return [Mention("surname", name)]
+    return [Mention("name?", name)] if len(words) <= 3 and name.count(" ") == len(words) - 1 else []
+
+
+def _common(word: str, gaz: Gazetteer) -> bool:
+    """A capitalised common English word ("Soon", "Ministers") that is no given name."""
+    return word.lower() in gaz.common_words and word not in gaz.first_names
 
 
 def _without_title_stop(before: list[str]) -> list[str]:

@@ -11,7 +11,8 @@ class Mention:
     """One recognised mention: its kind and the name it was written with."""
 
     # "people", "places", "organizations"; "surname" and "place?" are guesses that a full name
-    # elsewhere in the text confirms as a person, or not.
+    # elsewhere in the text confirms as a person, or not; "name?" is an unknown full name that
+    # a town's name alone elsewhere ("Lund went on") shows to be a person's.
     kind: str
     name: str
 
@@ -19,7 +20,7 @@ class Mention:
 def merge(mentions: list[Mention]) -> Entities:
     """Count mentions per entity; a lone surname joins the full name that ends with it."""
     counts: dict[str, Counter[str]] = {kind: Counter() for kind in (
-        "people", "places", "organizations", "surname", "place?")}
+        "people", "places", "organizations", "surname", "place?", "name?")}
     for mention in mentions:
         if mention.name:
             counts[mention.kind][mention.name] += 1
@@ -36,6 +37,11 @@ def merge(mentions: list[Mention]) -> Entities:
             merged[full[name]] += count
         else:
             counts["places"][name] += count
+    guessed = {name.split()[-1]: name for name in counts.pop("name?")}
+    for name in [name for name in counts["places"] if name in full or name in guessed]:
+        # "Holloway" or "Lund" is a town too, but here the surname of someone named in full.
+        merged[full.get(name) or guessed[name]] += counts["places"].pop(name) + (
+            0 if name in full else 1)
     counts["people"] = merged
     return Entities(**{kind: tuple(Entity(name=name, mentions=count)
                                    for name, count in counter.most_common())
