@@ -90,3 +90,38 @@ def test_titles_heads_and_shouting(text: str, people: list[str], places: list[st
     assert [entity.name for entity in entities.people] == people
     assert [entity.name for entity in entities.places] == places
     assert [entity.name for entity in entities.organizations] == organizations
+
+
+SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
+
+
+def test_site_article_town_found_and_sentence_opener_is_no_person() -> None:
+    from services.extract.extract import extract
+    from tests.unit.test_extract_golden import clean_page
+
+    page = SITE / "sport/2024/10/18/runner-sets-course-record-at-limerick-marathon.html"
+    entities = extract(clean_page(page)).entities
+    assert "Limerick" in {entity.name for entity in entities.places}
+    assert "Soon" not in {entity.name for entity in entities.people}
+
+
+@pytest.mark.parametrize("text,people,places", [
+    # A common word opening a sentence is no person without a title or role before it.
+    ("Ministers said the plan was sound. Soon after, Ms Bianchi left.", ["Bianchi"], []),
+    ("“We won,” said Amara Bianchi, the director. Soon after, Bianchi left.", ["Amara Bianchi"],
+     []),
+    # A town named by a common word counts alone and mid-sentence, not as a sentence opener.
+    ("Reading the report, she flew to Nice. Fans in Reading cheered.", [], ["Nice", "Reading"]),
+    ("Split decisions went to the Mobile Phone Company.", [], []),
+    # GeoNames towns: diacritics folded into one place; a town's name inside a full name or as
+    # that person's surname is the person.
+    ("Fleets in Valparaíso and Valparaiso stayed in port.", [], ["Valparaiso"]),
+    ("Helena Lund, an entomologist, spoke in Uppsala. Lund went on.", ["Helena Lund"],
+     ["Uppsala"]),
+    ("Mayor Hannah Lund and Jordan Henderson met in Leicester.",
+     ["Hannah Lund", "Jordan Henderson"], ["Leicester"]),
+])
+def test_common_words_towns_and_surnames(text: str, people: list[str], places: list[str]) -> None:
+    entities = find_entities([text])
+    assert sorted(entity.name for entity in entities.people) == sorted(people)
+    assert sorted(entity.name for entity in entities.places) == sorted(places)
