@@ -18,25 +18,27 @@ from services.fetch.robots import RedisRobotsCache, RobotsPolicy
 from shared.errors import PermanentError, TransientError
 from shared.settings import Settings
 from tests.integration.test_fetch_hostile import PAGE, LocalServer, page
-
-REDIS_URL = "redis://127.0.0.1:6379/11"
+from tests.support.services import RedisServer
 
 
 @pytest.fixture
-def redis_db() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+def redis_db(redis_server: RedisServer) -> Iterator[redis.Redis]:
+    """The session's own redis-server, emptied around each test."""
+    client = redis.Redis.from_url(redis_server.url)
     client.flushdb()
     yield client
     client.flushdb()
 
 
+def another_worker(client: redis.Redis) -> redis.Redis:
+    """A second connection to the same Redis, as another worker process would have."""
+    pool = redis.ConnectionPool(**client.connection_pool.connection_kwargs)
+    return redis.Redis(connection_pool=pool)
+
+
 def test_two_workers_share_one_bucket(redis_db: redis.Redis) -> None:
     # Two limiters on their own connections stand for two worker processes.
-    workers = [RedisRateLimiter(redis.Redis.from_url(REDIS_URL), rate=20.0) for _ in range(2)]
+    workers = [RedisRateLimiter(another_worker(redis_db), rate=20.0) for _ in range(2)]
     stamps: list[float] = []
 
     def work(limiter: RedisRateLimiter) -> None:
@@ -64,7 +66,7 @@ def test_waits_beyond_the_bound_are_refused_and_not_reserved(redis_db: redis.Red
 
 def test_penalty_and_crawl_delay_reach_every_worker(redis_db: redis.Redis) -> None:
     first = RedisRateLimiter(redis_db, rate=100.0, max_wait=5)
-    second = RedisRateLimiter(redis.Redis.from_url(REDIS_URL), rate=100.0, max_wait=5)
+    second = RedisRateLimiter(another_worker(redis_db), rate=100.0, max_wait=5)
     first.penalize("a.example", 0.4)
     assert second.acquire("a.example") >= 0.3
     first.slow_down("b.example", 0.3)
@@ -80,7 +82,7 @@ def test_robots_verdict_is_shared_through_redis(redis_db: redis.Redis) -> None:
         return b"User-agent: *\nDisallow: /private/\n"
 
     one = RobotsPolicy(RedisRobotsCache(redis_db), "copydesk/0.1")
-    two = RobotsPolicy(RedisRobotsCache(redis.Redis.from_url(REDIS_URL)), "copydesk/0.1")
+    two = RobotsPolicy(RedisRobotsCache(another_worker(redis_db)), "copydesk/0.1")
     one.check("https://n.example/a", robots)
     with pytest.raises(PermanentError, match="robots_disallowed"):
         two.check("https://n.example/private/b", robots)
