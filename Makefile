@@ -41,5 +41,10 @@ bench-dedupe: install
 bench-fetch: install services
 	$(BIN)/python bench/fetch/run.py
 
+.PHONY: bench-pipeline
+# Workers against in-process and trafilatura, CPU, message sizes, profile, 10k-page memory soak.
+bench-pipeline: install services
+	$(BIN)/python bench/pipeline/run.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info copydesk.db
