@@ -1,21 +1,37 @@
 """The article body of an HTML page, as paragraphs, with what was cut from it and why."""
 
+from copy import copy
 from dataclasses import dataclass
 
 import trafilatura
 from lxml.etree import _Element
 from lxml.html import HtmlElement
-from trafilatura.settings import Document
+from trafilatura.settings import Document, Extractor
 
 from services.clean import markup, structured
 from services.clean.page_tree import parse
-from services.clean.text import covered, covered_in, key, quick_key, repair, union, words
+from services.clean.text import (
+    covered,
+    covered_in,
+    key,
+    quick_key,
+    repair,
+    repair_all,
+    union,
+    words,
+)
 
 STANDFIRST_WORDS = 8
 STANDFIRST_PROBE = 50  # characters: a prefix short enough to sit in one text node
 TITLE_WINDOW = 3  # paragraphs at the top where a kept headline may sit
 KICKER_WORDS = 3
 SHORT = 60  # words: below this a fast extraction may have missed the body; try harder
+# trafilatura's options, read from its config once rather than on every page. deduplicate is
+# off: its duplicate cache is per process, so it would make the result depend on which worker
+# saw which page before. "xml" only skips the plain-text rendering of the body (the Python
+# format's Document.text), which nothing here reads: the body tree is the same.
+_OPTIONS = {fast: Extractor(output_format="xml", fast=fast, comments=False, tables=False,
+                            dedup=False, with_metadata=False) for fast in (True, False)}
 
 
 @dataclass(frozen=True)
@@ -59,23 +75,23 @@ def _trafilatura(tree: HtmlElement, url: str | None) -> list[str]:
 
 
 def _run(tree: HtmlElement, url: str | None, fast: bool) -> list[str]:
-    # deduplicate=False: trafilatura's duplicate cache is per process, so it would make the
-    # result depend on which worker saw which page before.
-    document = trafilatura.bare_extraction(
-        tree, url=url, fast=fast, include_comments=False, include_tables=False,
-        deduplicate=False, with_metadata=False)
+    options = copy(_OPTIONS[fast])  # a copy per page: the url is the page's own
+    options.url = options.source = url
+    document = trafilatura.bare_extraction(tree, url=url, options=options)
     if not isinstance(document, Document) or document.body is None:
         return []
-    return [text for block in document.body for text in _block_texts(block) if text]
+    lines = [line for block in document.body for line in _block_lines(block)]
+    return [text for text in repair_all(lines) if text]
 
 
-def _block_texts(block: _Element) -> list[str]:
-    """The paragraphs of one block of trafilatura's output: list items and line breaks apart."""
+def _block_lines(block: _Element) -> list[str]:
+    """The paragraphs of one block of trafilatura's output, unrepaired: list items and line
+    breaks apart."""
     if block.tag == "list":
-        return [repair(" ".join(item.itertext())) for item in block.iter("item")]
+        return [" ".join(item.itertext()) for item in block.iter("item")]
     for line_break in block.iter("lb"):
         line_break.tail = "\n" + (line_break.tail or "")
-    return [repair(line) for line in "".join(block.itertext()).split("\n")]
+    return "".join(block.itertext()).split("\n")
 
 
 def _without_title(paragraphs: list[str], tree: HtmlElement, facts: structured.Structured,
@@ -117,6 +133,8 @@ def _with_key_points(paragraphs: list[str], key_points: tuple[tuple[str, ...], .
                      ) -> list[str]:
     """The key points (a short list summing up the story) when the extractor left the list
     out. They may repeat sentences of the body: the page shows them twice, and so do we."""
+    if not key_points:
+        return paragraphs
     present = {quick_key(paragraph) for paragraph in paragraphs}
     for points in key_points:
         if sum(quick_key(point) in present for point in points) * 2 < len(points):

@@ -43,9 +43,11 @@ def _widen_appeals(paragraphs: list[Paragraph]) -> None:
     while changed:
         changed = False
         for index, paragraph in enumerate(paragraphs):
-            if paragraph.reason is not None or not phrases.sounds_like_pitch(paragraph.text):
+            if paragraph.reason is not None:
                 continue
             neighbours = paragraphs[max(index - 1, 0):index] + paragraphs[index + 1:index + 2]
-            if any(other.reason == "appeal" for other in neighbours):
+            # the voice test only beside an appeal: most pages have none
+            if (any(other.reason == "appeal" for other in neighbours)
+                    and phrases.sounds_like_pitch(paragraph.text)):
                 paragraph.reason = "appeal"
                 changed = True

@@ -3,16 +3,21 @@
 lxml.html's parser asks a Python function which class each element gets (form fields have
 their own), thousands of times a page. The clean stage never uses those classes, so its parser
 gives every element the plain HtmlElement class from C: the same tree, about 8% faster
-cleaning. Everything else (repairs, options, the check that the text is HTML) is trafilatura's.
+cleaning. Everything else (repairs, options, the check that the text is HTML) is trafilatura's,
+with one shortcut: the regex scan for control characters over the whole page (about 1.5 ms on
+a 300 KB page) runs only when a substring search (four times cheaper) finds one.
 """
 
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.utils import is_dubious_html, repair_faulty_html
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, is_dubious_html, repair_faulty_html
 
 _PARSER = lxml.html.HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8",
                                remove_comments=True, remove_pis=True)
+# What trafilatura's INVALID_XML_CHARS removes: C0 controls but tab and line ends, U+FFFE, U+FFFF.
+_CONTROLS = tuple(chr(code) for code in (*range(0x20), 0xFFFE, 0xFFFF)
+                  if chr(code) not in "\t\n\r")
 _PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
     pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
@@ -21,7 +26,7 @@ _PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
 def parse(html: str) -> HtmlElement | None:
     """The page's tree, or None when the text is not HTML."""
     beginning = html[:50].lower()
-    html = repair_faulty_html(html, beginning)
+    html = _repaired(html, beginning)
     tree: HtmlElement | None = None
     try:
         tree = lxml.html.fromstring(html, parser=_PARSER)
@@ -34,6 +39,19 @@ def parse(html: str) -> HtmlElement | None:
     if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
         return None
     return tree
+
+
+def _repaired(html: str, beginning: str) -> str:
+    """trafilatura's repair_faulty_html, its control-character scan skipped when none is there."""
+    if any(char in html for char in _CONTROLS):
+        return repair_faulty_html(html, beginning)
+    if "doctype" in beginning:
+        first_line, _, rest = html.partition("\n")
+        html = DOCTYPE_TAG.sub("", first_line, count=1) + "\n" + rest
+    for line in html[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            return FAULTY_HTML.sub(r"\1>", html, count=1)
+    return html
 
 
 def _from_bytes(html: str) -> HtmlElement | None:

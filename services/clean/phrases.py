@@ -39,6 +39,11 @@ _ANYWHERE = [
 # Written in lower case and matched on lower-cased text: re scans for a literal much faster
 # than for a case-folded one, and this runs on every paragraph.
 _PATTERNS = [(reason, re.compile(pattern)) for reason, pattern in _ANYWHERE]
+# The same patterns without their anchors (^, $, \b), as a first test: they match wherever
+# the exact ones do, and with a literal at the head of every branch re skips ahead to where
+# one starts instead of trying each branch at each character (five times faster on news).
+_RELAX = re.compile(r"\\b|(?<!\[)\^|(?<!\\)\$")
+_LOOSE = [re.compile(_RELAX.sub("", pattern)) for _, pattern in _ANYWHERE]
 # The voice of a pitch: the site speaking to the reader, outside any quotation.
 _PITCH_VOICE = re.compile(r"\b(?:we|our|us|you|your)\b", re.IGNORECASE)
 
@@ -54,8 +59,8 @@ def reason_for(paragraph: str) -> str | None:
     if not text or len(text.split()) > _MAX_WORDS:
         return None
     lowered = text.lower()
-    for reason, pattern in _PATTERNS:
-        if pattern.search(lowered):
+    for (reason, pattern), loose in zip(_PATTERNS, _LOOSE, strict=True):
+        if loose.search(lowered) and pattern.search(lowered):
             return reason
     return None
 
