@@ -459,8 +459,8 @@ def report(options: argparse.Namespace, runs: dict[str, Run], dist: Distributed,
           f"(against the faster in-process run).",
         f"- copydesk / trafilatura CLI: distributed {d.rate / traf.rate:.2f}x, in-process "
         f"{best_inproc.rate / traf.rate:.2f}x. Target faster: "
-        f"{'met' if max(d.rate, best_inproc.rate) > traf.rate else 'NOT met'}"
-        f"{'' if d.rate > traf.rate else ' by the distributed pipeline'}.",
+        + ("met" if d.rate > traf.rate else "met in-process only"
+           if best_inproc.rate > traf.rate else "NOT met") + ".",
         "- Workers as compose runs them: fetch 32 threads, clean and extract one prefork "
         f"process per core ({os.cpu_count()}), store 4 threads; no beat (the sweeper only "
         "matters after a fault). Worker logs at INFO to files, `copydesk run` logs nothing.",
@@ -545,8 +545,12 @@ def memory_section(soak: Distributed, options: argparse.Namespace) -> list[str]:
                      f"| {of(last) / MB:.0f} | {(of(last) - of(first)) / MB:+.0f} | "
                      f"{(of(last) - of(warm)) / MB:+.0f} |")
     growth = (sum(last[2].values()) - sum(first[2].values())) / MB
-    lines += ["", f"Target: growth under 50 MB over the run (end - start, all four): "
-              f"{growth:+.0f} MB, {'met' if growth < 50 else 'NOT met'}.", ""]
+    steady = (sum(last[2].values()) - sum(warm[2].values())) / MB
+    lines += ["", f"Target: growth under 50 MB over the run. From idle start (all four): "
+              f"{growth:+.0f} MB, {'met' if growth < 50 else 'NOT met'}; most of it is the "
+              "first pages' warm-up (modules and data loaded on first use, in every pool "
+              f"process). From warm to end: {steady:+.0f} MB, "
+              f"{'met' if steady < 50 else 'NOT met'}.", ""]
     return lines
 
 
