@@ -4,7 +4,6 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,16 +17,6 @@ from services.fetch.robots import RedisRobotsCache, RobotsPolicy
 from shared.errors import PermanentError, TransientError
 from shared.settings import Settings
 from tests.integration.test_fetch_hostile import PAGE, LocalServer, page
-from tests.support.services import RedisServer
-
-
-@pytest.fixture
-def redis_db(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    """The session's own redis-server, emptied around each test."""
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
-    yield client
-    client.flushdb()
 
 
 def another_worker(client: redis.Redis) -> redis.Redis:

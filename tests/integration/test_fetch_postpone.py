@@ -4,7 +4,7 @@ fetched later, not dead-lettered. Real worker processes, Redis, PostgreSQL and f
 """
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from shared.runtime import ledger as make_ledger
 from shared.settings import Settings
 from tests.support.fixture_server import FixtureSite
 from tests.support.services import RedisServer, postgres_database
-from tests.support.workers import copydesk, environment, running_workers
+from tests.support.workers import copydesk, environment, running_workers, wait_for
 
 ARTICLES = ["/world/2024/11/15/journalist-detained-in-cork-released-on-bail-after-international",
             "/world/2024/11/14/drought-forces-porto-to-ration-tap-water-to-six"]
@@ -26,14 +26,6 @@ ARTICLES = ["/world/2024/11/15/journalist-detained-in-cork-released-on-bail-afte
 RETRY_AFTER = "/hostile/flaky?q=postpone"
 DEADLINE = 3  # a worker thread waits this long at most for its host's slot
 BUSY = DEADLINE + 8  # booked this far ahead: still beyond DEADLINE once `submit` has run
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,9 @@ from shared.runtime import ledger as make_ledger
 from shared.settings import Settings
 from tests.support.fixture_server import FixtureSite
 from tests.support.services import RedisServer, postgres_database
-from tests.support.workers import COPYDESK, copydesk, environment, running_workers
+from tests.support.workers import COPYDESK, copydesk, environment, running_workers, wait_for
 
-PERIOD = 3
+PERIOD = 5  # seconds; a run must start within one period of its slot for the checks below
 FEED = "/feeds/scheduled.xml"
 FIRST = ["/world/2024/11/15/journalist-detained-in-cork-released-on-bail-after-international",
          "/world/2024/11/14/drought-forces-porto-to-ration-tap-water-to-six"]
@@ -57,14 +57,6 @@ def status_report(env: dict[str, str], cwd: Path) -> dict[str, Any]:
                             capture_output=True, timeout=60, check=True)
     report: dict[str, Any] = json.loads(result.stdout)
     return report
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

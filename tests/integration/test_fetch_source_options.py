@@ -2,7 +2,6 @@
 the fixture site's sitemap index over HTTP, a real redis-server, a SQLite ledger."""
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,21 +18,6 @@ from shared.models import FetchJob
 from shared.settings import Settings
 from shared.sweeper import restart_point
 from tests.support.fixture_server import FixtureSite
-from tests.support.services import RedisServer
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[FixtureSite]:
-    with FixtureSite() as running:
-        yield running
-
-
-@pytest.fixture
-def redis_db(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
-    yield client
-    client.flushdb()
 
 
 def test_a_source_rate_spaces_its_host_for_every_worker(redis_db: redis.Redis) -> None:
