@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from celery.exceptions import SoftTimeLimitExceeded
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -27,8 +28,11 @@ STAGE_INPUT: dict[str, type[Payload]] = {
     "store": Article,
 }
 # Infrastructure trouble: the same message will succeed once the service is back.
+# A stage that overran its soft time limit (stuck on a database that went away, say) is tried
+# again like any infrastructure trouble; the attempt cap still ends a page that always overruns.
 RETRYABLE: tuple[type[BaseException], ...] = (
     TransientError, OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
+    SoftTimeLimitExceeded,
 )
 
 P = TypeVar("P", bound=Payload)
