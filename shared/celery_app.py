@@ -86,8 +86,10 @@ def make_app(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         worker_hijack_root_logger=False,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
+        # Task events (three Redis publishes a task) only while a monitor asks for them:
+        # Flower switches them on over remote control when it starts.
+        worker_send_task_events=False,
+        task_send_sent_event=False,
         include=[
             "services.fetch.tasks", "services.clean.tasks",
             "services.extract.tasks", "services.store.tasks",

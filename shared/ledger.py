@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,7 @@ OPEN = "open"
 CLOSED_STATES = ("stored", "unchanged", "dead", "expanded")
 # The order a job goes through the stages (a restart goes back to an earlier one).
 STAGE_ORDER = {"discover": 0, "fetch": 1, "clean": 2, "extract": 3, "store": 4}
+_RANK = case(STAGE_ORDER, value=Job.stage, else_=0)  # a job row's stage, as its order
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,14 @@ class Ledger:
     def session(self) -> Iterator[Session]:
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def _statement(self) -> Iterator[Connection]:
+        """A connection on which each statement commits by itself: a job's step is one UPDATE,
+        and one round trip, where a transaction around it would add BEGIN and COMMIT."""
+        engine = self.sessions.kw["bind"]
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
 
     def accept(self, url: str, source: str, hints: dict[str, str] | None = None,
                *, skip_seen: bool = False, stage: str = "fetch") -> str | None:
@@ -79,45 +88,44 @@ class Ledger:
         A restart from an earlier stage (the sweeper's, from the kept raw page) passes through
         without touching the count.
         """
-        with self.session() as session:
-            job = session.get(Job, job_id, with_for_update=True)
-            if job is None or job.status != OPEN:
-                return Begin(False, 0)
-            order, current = STAGE_ORDER.get(stage, 0), STAGE_ORDER.get(job.stage, 0)
-            if job.attempts == 0 or order > current:
-                job.stage, job.attempts = stage, 1
-            elif order == current:
-                job.attempts += 1
-            job.updated_at = utcnow()
-            job.lease_until = job.updated_at + self.lease
-            return Begin(True, job.attempts if order == STAGE_ORDER.get(job.stage, 0) else 1)
+        order, now = STAGE_ORDER.get(stage, 0), utcnow()
+        advance = or_(Job.attempts == 0, literal(order) > _RANK)
+        with self._statement() as db:
+            row = db.execute(
+                update(Job).where(Job.id == job_id, Job.status == OPEN)
+                .values(stage=case((advance, stage), else_=Job.stage),
+                        attempts=case((advance, 1), (literal(order) == _RANK, Job.attempts + 1),
+                                      else_=Job.attempts),
+                        updated_at=now, lease_until=now + self.lease)
+                .returning(Job.stage, Job.attempts)).first()
+        if row is None:
+            return Begin(False, 0)
+        reached, attempts = row
+        return Begin(True, attempts if STAGE_ORDER.get(reached, 0) == order else 1)
 
     def handoff(self, job_id: str, done: str, following: str) -> None:
         """`done` finished and sent the job on to `following`: its count starts again there.
 
         Nothing changes when the job is further along already (a restart passing through).
         """
-        with self.session() as session:
-            now = utcnow()
-            session.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
-                                              Job.stage == done)
-                            .values(stage=following, attempts=0, updated_at=now,
-                                    lease_until=now + self.lease))
+        now = utcnow()
+        with self._statement() as db:
+            db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
+                                         Job.stage == done)
+                       .values(stage=following, attempts=0, updated_at=now,
+                               lease_until=now + self.lease))
 
     def release(self, job_id: str, stage: str) -> None:
         """Give back the attempt begin() counted: the stage was postponed, not tried."""
-        with self.session() as session:
-            session.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
-                                              Job.stage == stage, Job.attempts > 0)
-                            .values(attempts=Job.attempts - 1))
+        with self._statement() as db:
+            db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
+                                         Job.stage == stage, Job.attempts > 0)
+                       .values(attempts=Job.attempts - 1))
 
     def close(self, job_id: str, status: str, article_id: int | None = None) -> bool:
         """Close an open job as stored or unchanged; False if it was closed already."""
-        with self.session() as session:
-            result = session.execute(
-                update(Job).where(Job.id == job_id, Job.status == OPEN)
-                .values(status=status, article_id=article_id, updated_at=utcnow()))
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        with self._statement() as db:
+            return close_job(db, job_id, status, article_id)
 
     def dead_letter(self, letter: DeadLetter) -> bool:
         """Record a dead letter and close its job; a second letter for one job is ignored."""
@@ -185,9 +193,9 @@ class Ledger:
 
     def renew(self, job_id: str) -> None:
         """Push a job's lease forward (it has just been re-enqueued)."""
-        with self.session() as session:
-            session.execute(update(Job).where(Job.id == job_id)
-                            .values(lease_until=utcnow() + self.lease))
+        with self._statement() as db:
+            db.execute(update(Job).where(Job.id == job_id)
+                       .values(lease_until=utcnow() + self.lease))
 
     def statuses(self, job_ids: Iterable[str]) -> Counter[str]:
         """How many of the given jobs are in each status."""
@@ -204,6 +212,14 @@ class Ledger:
         with self.session() as session:
             rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
             return {status: count for status, count in rows}
+
+
+def close_job(db: Session | Connection, job_id: str, status: str,
+              article_id: int | None = None) -> bool:
+    """Close an open job (in the store's transaction, with the article it wrote)."""
+    result = db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN)
+                             .values(status=status, article_id=article_id, updated_at=utcnow()))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def unpack_raw(payload: bytes) -> RawPage:

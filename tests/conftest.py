@@ -36,3 +36,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     else:
         with postgres_database() as url:
             yield url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault tests' figures (tests/faults/harness.py), so that every CI log carries them."""
+    from tests.faults.harness import REPORTED
+
+    if REPORTED:
+        terminalreporter.section("fault test figures")
+        for line in REPORTED:
+            terminalreporter.write_line(line)

@@ -399,7 +399,7 @@ PROFILED_STEPS = [  # (label, file suffix, function): cumulative time in the pro
     ("store: article and revision", "services/store/store.py", "store"),
     ("store: duplicate check (classify)", "services/store/duplicates.py", "classify"),
     ("store: MinHash signature", "services/store/dedupe.py", "signature"),
-    ("store: close job", "shared/ledger.py", "close"),
+    ("store: close job", "shared/ledger.py", "close_job"),
 ]
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from services.clean import plaintext
 from services.clean.extract_text import extract
 from services.clean.filters import Paragraph, judge
-from services.clean.furniture import FurnitureIndex
+from services.clean.furniture import FurnitureIndex, fingerprint
 from shared.errors import PermanentError
 from shared.models import Byline, CleanPage, RawPage, Removal
 
@@ -24,12 +24,11 @@ def clean(raw: RawPage, furniture: FurnitureIndex | None = None) -> CleanPage:
     else:
         sequence, removed = plaintext.items(raw.body), []
     paragraphs = [item for item in sequence if isinstance(item, Paragraph)]
-    site = site_of(raw)
-    if furniture is not None:
-        # Observed before judging, so a page counts towards its own verdict the same way on
-        # every delivery: the first and a redelivered one see the same counts.
-        furniture.observe(site, raw.final_url, [p.text for p in paragraphs])
-    judge(paragraphs, lambda text: furniture is not None and furniture.is_furniture(site, text))
+    # Observed before judging, so a page counts towards its own verdict the same way on every
+    # delivery: the first and a redelivered one see the same counts.
+    templates = furniture.observe(site_of(raw), raw.final_url, [p.text for p in paragraphs]) \
+        if furniture is not None else frozenset()
+    judge(paragraphs, lambda text: fingerprint(text) in templates)
     if not raw.is_html:
         plaintext.mark_teasers(sequence)
     return _page(raw, sequence, removed)

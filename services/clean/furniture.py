@@ -26,8 +26,9 @@ MIN_SHARE = 0.3
 class FurnitureIndex(Protocol):
     """What the clean stage needs from a store of per-site paragraph counts."""
 
-    def observe(self, site: str, page_key: str, paragraphs: Sequence[str]) -> None:
-        """Count each distinct paragraph of a page once, unless the page was seen before."""
+    def observe(self, site: str, page_key: str, paragraphs: Sequence[str]) -> frozenset[str]:
+        """Count each distinct paragraph of a page once, unless the page was seen before; the
+        fingerprints of the page's furniture, this page counted."""
 
     def is_furniture(self, site: str, paragraph: str) -> bool:
         """True when the paragraph recurs on enough distinct pages of the site."""
@@ -59,13 +60,17 @@ class MemoryFurniture:
         self._pages: dict[str, set[str]] = defaultdict(set)
         self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def observe(self, site: str, page_key: str, paragraphs: Sequence[str]) -> None:
-        """Count each distinct paragraph of a page once, unless the page was seen before."""
-        if page_key in self._pages[site]:
-            return
-        self._pages[site].add(page_key)
-        for found in fingerprints(paragraphs):
-            self._counts[site][found] += 1
+    def observe(self, site: str, page_key: str, paragraphs: Sequence[str]) -> frozenset[str]:
+        """Count each distinct paragraph of a page once, unless the page was seen before; the
+        fingerprints of the page's furniture, this page counted."""
+        marks = fingerprints(paragraphs)
+        if page_key not in self._pages[site]:
+            self._pages[site].add(page_key)
+            for mark in marks:
+                self._counts[site][mark] += 1
+        seen, counts = len(self._pages[site]), self._counts[site]
+        return frozenset(mark for mark in marks
+                         if verdict(counts.get(mark, 0), seen, self.min_pages, self.min_share))
 
     def is_furniture(self, site: str, paragraph: str) -> bool:
         """True when the paragraph recurs on enough distinct pages of the site."""

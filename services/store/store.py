@@ -7,10 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.store.dedupe import signature
 from services.store.duplicates import classify
 from shared.db import ArticleRecord, RevisionRecord
 from shared.errors import TransientError
-from shared.ledger import Ledger
+from shared.ledger import Ledger, close_job
 from shared.models import Article, Entry, utcnow
 from shared.records import as_utc
 from shared.revisits import after_visit
@@ -27,8 +28,13 @@ class Stored:
     revision: int
 
 
-def store(article: Article, sessions: sessionmaker) -> Stored:
-    """Insert a new article, add a revision to a changed one, or leave an unchanged one alone."""
+def store(article: Article, sessions: sessionmaker, *, close: bool = False) -> Stored:
+    """Insert a new article, add a revision to a changed one, or leave an unchanged one alone.
+
+    With `close`, the article's job is closed in the same transaction: the article and the end
+    of its job are written together or not at all.
+    """
+    sig = signature(article.text)  # CPU work, done before the transaction takes its locks
     try:
         with sessions() as session, session.begin():
             record = session.scalar(
@@ -36,24 +42,30 @@ def store(article: Article, sessions: sessionmaker) -> Stored:
                 .where(ArticleRecord.canonical_url == article.canonical_url)
                 .with_for_update())
             if record is None:
-                return _insert(session, article)
-            if record.content_hash == article.content_hash:
-                return Stored("unchanged", record.id, record.revision)
-            return _revise(session, record, article)
+                record, stored = _insert(session, article)
+            elif record.content_hash == article.content_hash:
+                stored = Stored("unchanged", record.id, record.revision)
+            else:
+                stored = _revise(session, record, article)
+            if close:
+                status = "unchanged" if stored.outcome == "unchanged" else "stored"
+                close_job(session, article.job_id, status, stored.article_id)
+            if stored.outcome != "unchanged":
+                classify(session, record, sig)  # last: its lock is held until the commit
+            return stored
     except IntegrityError as error:
         # Another worker inserted the same canonical URL first: a retry finds its row.
         raise TransientError("store_conflict", str(error.orig)) from error
 
 
-def _insert(session: Session, article: Article) -> Stored:
+def _insert(session: Session, article: Article) -> tuple[ArticleRecord, Stored]:
     record = ArticleRecord(canonical_url=article.canonical_url, revision=1, created_at=utcnow())
     _assign(record, article, article.entries)
     after_visit(record, changed=True)
     session.add(record)
     session.flush()
-    classify(session, record)
     _add_revision(session, record, article)
-    return Stored("stored", record.id, 1)
+    return record, Stored("stored", record.id, 1)
 
 
 def _revise(session: Session, record: ArticleRecord, article: Article) -> Stored:
@@ -61,7 +73,6 @@ def _revise(session: Session, record: ArticleRecord, article: Article) -> Stored
     record.revision += 1
     _assign(record, article, merge_entries(known, article.entries))
     after_visit(record, changed=True)
-    classify(session, record)
     _add_revision(session, record, article)
     return Stored("revised", record.id, record.revision)
 
@@ -111,7 +122,4 @@ def _add_revision(session: Session, record: ArticleRecord, article: Article) -> 
 
 def store_and_close(article: Article, ledger: Ledger) -> Stored:
     """Store an article and close its job: the last step of every successful job."""
-    stored = store(article, ledger.sessions)
-    status = "unchanged" if stored.outcome == "unchanged" else "stored"
-    ledger.close(article.job_id, status, stored.article_id)
-    return stored
+    return store(article, ledger.sessions, close=True)

@@ -140,10 +140,16 @@ class FaultRun:
         return self.workers.logs() + "\n--- beat ---\n" + tail
 
 
+# Every figure line of this session, printed again in pytest's summary (tests/faults/conftest.py)
+# so that a CI log carries them without -s.
+REPORTED: list[str] = []
+
+
 def report(name: str, tally: Tally, **figures: float | int | str) -> str:
-    """One line of figures for the test output (run pytest with -s to see them)."""
+    """One line of figures for the test output and the end-of-run summary."""
     extra = " ".join(f"{key}={value:.1f}" if isinstance(value, float) else f"{key}={value}"
                      for key, value in figures.items())
     line = f"FAULT {name}: {tally.line()} {extra}"
     print(line)
+    REPORTED.append(line)
     return line

@@ -15,7 +15,7 @@ import redis
 import requests
 
 from services.clean.clean import clean
-from services.clean.furniture import MIN_PAGES, MemoryFurniture
+from services.clean.furniture import MIN_PAGES, MemoryFurniture, fingerprint
 from services.clean.redis_furniture import RedisFurniture
 from shared.models import CleanPage, RawPage
 from tests.support.fixture_server import SITE_ROOT, FixtureSite
@@ -104,3 +104,27 @@ def test_two_workers_share_counts_in_redis(
     client = one.client
     host = site.url("/").split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
     assert client.scard(f"{one.prefix}:{host}:pages") == MIN_PAGES
+
+
+def test_redis_and_memory_give_the_same_verdicts_in_one_step(
+        workers: tuple[RedisFurniture, RedisFurniture]) -> None:
+    """observe() answers with the page's furniture: the same in Redis and in memory, and the
+    same as asking paragraph by paragraph afterwards."""
+    redis_index, memory = workers[0], MemoryFurniture()
+    story = [f"A story of its own, number {n}, with a few more words." for n in range(12)]
+    for page in range(12):
+        # The site's line on every page, a second one only on the first four, and a page seen
+        # twice (a redelivery) to show it is not counted again.
+        lines = [STANDARDS, story[page]] + (["Sign up to our briefing."] if page < 4 else [])
+        key = f"/story/{min(page, 10)}"
+        answers = [index.observe("site.example", key, lines) for index in (redis_index, memory)]
+        assert answers[0] == answers[1], page
+        for index in (redis_index, memory):
+            asked = {fingerprint(line) for line in lines
+                     if index.is_furniture("site.example", line)}
+            assert answers[0] == asked, page
+        assert (fingerprint(STANDARDS) in answers[0]) == (min(page, 10) + 1 >= MIN_PAGES)
+        # The briefing line, on the first four pages only: furniture from the third.
+        assert (fingerprint("Sign up to our briefing.") in answers[0]) == (page in (2, 3))
+    assert memory.observe("site.example", "/empty", []) == frozenset() \
+        == redis_index.observe("site.example", "/empty", [])
