@@ -11,6 +11,7 @@ from celery.signals import worker_init
 from copydesk.queries import queue_depths
 from copydesk.schedule import SlotScheduler, slot_schedule
 from copydesk.sources import Source
+from copydesk.warmup import warm
 from shared.celery_app import REVISIT_TASK, SOURCE_RUN_TASK, SWEEP_TASK, make_app
 from shared.observability import configure_logging, serve_metrics
 from shared.settings import get_settings
@@ -46,6 +47,8 @@ def start_worker(stage: str, concurrency: int = 0, pool: str = "") -> None:
     if settings.metrics_port:
         worker_init.connect(lambda **_: serve_metrics(settings.metrics_port, queue_depths),
                             weak=False)
+    # Before the pool starts: a prefork pool's children inherit what was loaded.
+    worker_init.connect(lambda **_: warm(stage), weak=False)
     celery_app().worker_main([
         "worker", "--queues", queues, "--hostname", f"{stage}-{os.getpid()}@%h",
         "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
