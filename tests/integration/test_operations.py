@@ -142,9 +142,11 @@ def test_a_worker_serves_metrics_and_logs_json(tmp_path: Path) -> None:
     assert 'copydesk_queue_depth{queue="clean"} 0.0' in metrics
     lines = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
     # Warmed up once at start, before its first job (copydesk/warmup.py).
-    messages = [line["message"] for line in lines]
-    warmed = [n for n, message in enumerate(messages) if message.startswith("all worker warmed up")]
+    whole = [json.loads(line) for line in (tmp_path / "worker-all.log").read_text().splitlines()
+             if line.startswith("{")]
+    warmed = [n for n, line in enumerate(whole)
+              if line["message"].startswith("all worker warmed up")]
     assert len(warmed) == 1
-    assert warmed[0] < min(n for n, line in enumerate(lines) if line.get("job_id"))
+    assert warmed[0] < min(n for n, line in enumerate(whole) if line.get("job_id"))
     stored = [line for line in lines if line.get("stage") == "store" and line.get("job_id")]
     assert {Path(line["url"]).name for line in stored} >= {p.name for p in EXAMPLES.iterdir()}
