@@ -22,6 +22,10 @@ class Postponed(TransientError):
     """Try later, and no failure of the job: a host asked us to wait (429, 503 Retry-After) or
     our own rate limit has no slot yet. Not counted as an attempt."""
 
-    def __init__(self, reason: str, message: str = "", delay: float = 60.0) -> None:
+    def __init__(self, reason: str, message: str = "", delay: float = 60.0, *,
+                 ours: bool = False) -> None:
         super().__init__(reason, message)
         self.delay = delay
+        # Our own per-host limit (a long backlog for one host) rather than the host's answer:
+        # a backlog drains, so only the host's "later" is ever given up on.
+        self.ours = ours

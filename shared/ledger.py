@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import DeadLetterRecord, Job, RawPageRecord, UrlValidator
 from shared.models import DeadLetter, RawPage, utcnow
+from shared.records import as_utc
 
 OPEN = "open"
 # "expanded": a feed or sitemap job, closed once its article URLs were accepted.
@@ -38,10 +39,12 @@ def new_job_id() -> str:
 class Ledger:
     """Job rows, dead letters, kept raw pages and conditional-GET validators."""
 
-    def __init__(self, sessions: sessionmaker, lease_seconds: int = 900, max_attempts: int = 5):
+    def __init__(self, sessions: sessionmaker, lease_seconds: int = 900, max_attempts: int = 5,
+                 max_wait_seconds: int = 24 * 3600):
         self.sessions = sessions
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
+        self.max_wait = timedelta(seconds=max_wait_seconds)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -115,12 +118,19 @@ class Ledger:
                        .values(stage=following, attempts=0, updated_at=now,
                                lease_until=now + self.lease))
 
-    def release(self, job_id: str, stage: str) -> None:
-        """Give back the attempt begin() counted: the stage was postponed, not tried."""
+    def release(self, job_id: str, stage: str) -> timedelta:
+        """Give back the attempt begin() counted: the stage was postponed, not tried.
+
+        Returns how long ago the job was accepted, so that the caller can stop waiting for a
+        host that never stops asking it to (zero when the job was not found open).
+        """
         with self._statement() as db:
-            db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
-                                         Job.stage == stage, Job.attempts > 0)
-                       .values(attempts=Job.attempts - 1))
+            created = db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
+                                                   Job.stage == stage, Job.attempts > 0)
+                                 .values(attempts=Job.attempts - 1)
+                                 .returning(Job.created_at)).scalar()
+        accepted = as_utc(created)
+        return utcnow() - accepted if accepted else timedelta(0)
 
     def close(self, job_id: str, status: str, article_id: int | None = None) -> bool:
         """Close an open job as stored or unchanged; False if it was closed already."""

@@ -23,7 +23,8 @@ def sessions(settings: Settings | None = None) -> sessionmaker:
 
 def ledger(settings: Settings | None = None) -> Ledger:
     settings = settings or get_settings()
-    return Ledger(sessions(settings), settings.job_lease_seconds, settings.max_attempts)
+    return Ledger(sessions(settings), settings.job_lease_seconds, settings.max_attempts,
+                  settings.max_wait_seconds)
 
 
 @lru_cache(maxsize=4)

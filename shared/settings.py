@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     job_lease_seconds: int = 900
     # A job that has been attempted this many times becomes a dead letter.
     max_attempts: int = 5
+    # A job whose host keeps asking us to wait (429, 503 with Retry-After) is given up on, as a
+    # dead letter with the host's status, once it is this old (seconds since it was accepted).
+    max_wait_seconds: int = 24 * 3600
     task_time_limit: int = 300
     # How often (seconds) beat runs the sweeper that re-enqueues jobs left open past their lease.
     sweep_seconds: float = 60.0

@@ -83,7 +83,10 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
                  extra=context)
         return result
     except Postponed as error:
-        ledger.release(job_id, stage)  # waiting for a host is no attempt of the job
+        waited = ledger.release(job_id, stage)  # waiting for a host is no attempt of the job
+        if waited > ledger.max_wait and not error.ours:  # a host saying "later" for ever
+            dead(error.reason, f"still told to wait after {waited}: {error}")
+            return None
         log.info("postponed %.0fs: %s", error.delay, error, extra=context)
         STAGE_OUTCOMES.labels(stage, "postponed").inc()
         raise

@@ -77,7 +77,7 @@ class _Limits:
         while True:
             if wait < 0 or time.monotonic() - started + wait > self.max_wait:
                 raise Postponed("rate_limited", f"{host} is busy for {abs(wait):.1f}s",
-                                self.beyond_reach(abs(wait)))
+                                self.beyond_reach(abs(wait)), ours=True)
             if wait > 0:
                 time.sleep(wait)
             wait = claim()

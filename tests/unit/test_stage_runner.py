@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from shared.db import migrate, session_factory
-from shared.errors import PermanentError, TransientError
+from shared.errors import PermanentError, Postponed, TransientError
 from shared.ledger import Ledger
 from shared.models import FetchJob
 from shared.stage import run_step
@@ -78,3 +78,37 @@ def test_a_job_that_never_ends_is_capped(ledger: Ledger) -> None:
         ledger.begin(payload.job_id, "extract")
     assert run_step("extract", payload, lambda j: "never", ledger) is None
     assert letters(ledger) == [("extract", "too_many_attempts", 4)]
+
+
+def test_a_postponement_costs_no_attempt_until_the_job_is_too_old(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    migrate(url)
+    patient = Ledger(session_factory(url), max_attempts=2, max_wait_seconds=3600)
+    payload = job(patient)
+
+    def host_says_later(_: FetchJob) -> None:
+        raise Postponed("http_429", "429 Too Many Requests; retry after 60s", 60.0)
+
+    for _ in range(5):  # more than max_attempts: waiting for a host is no attempt
+        with pytest.raises(Postponed):
+            run_step("fetch", payload, host_says_later, patient)
+    assert letters(patient) == []
+    # Past the age limit (0 s here) the host's "later" is no longer believed: a dead letter.
+    impatient = Ledger(session_factory(url), max_attempts=2, max_wait_seconds=0)
+    assert run_step("fetch", payload, host_says_later, impatient) is None
+    assert letters(impatient) == [("fetch", "http_429", 1)]
+
+
+def test_our_own_rate_limit_is_waited_out_however_long(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    migrate(url)
+    impatient = Ledger(session_factory(url), max_attempts=2, max_wait_seconds=0)
+    payload = job(impatient)
+
+    def backlog(_: FetchJob) -> None:
+        raise Postponed("rate_limited", "news.example is busy for 30.0s", 30.0, ours=True)
+
+    for _ in range(3):
+        with pytest.raises(Postponed):
+            run_step("fetch", payload, backlog, impatient)
+    assert letters(impatient) == []
