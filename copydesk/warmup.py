@@ -5,15 +5,18 @@ modules, compiled patterns, MinHash permutations). Done at start, in the worker'
 before its pool forks, that memory is paid once, shared copy-on-write by the pool's children,
 and counted in the worker's size at start rather than as growth during its first pages
 (bench/pipeline measures both). A data file missing from an image fails the worker at start,
-not on its first job.
+not on its first job. The database schema is migrated here too, when the database answers.
 """
 
 import logging
 import time
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from services.clean.clean import clean
 from services.extract.extract import extract
 from services.store.dedupe import signature
+from shared import runtime
 from shared.models import RawPage
 
 log = logging.getLogger("copydesk.worker")
@@ -69,4 +72,15 @@ def warm(stage: str) -> None:
             extract(page)
     if stage in ("store", "all"):
         signature(SAMPLE_HTML)
+    _migrated()
     log.info("%s worker warmed up in %.0f ms", stage, 1000 * (time.perf_counter() - started))
+
+
+def _migrated() -> None:
+    """Bring the database's schema up to date now (Alembic, ~20 MB a process when loaded), and
+    close the connections that took, so that none is shared with the pool's children."""
+    try:
+        runtime.sessions().kw["bind"].dispose()
+    except SQLAlchemyError as error:  # the database may come up later: the first job migrates
+        log.warning("database not reachable at start (%s); the first job will migrate it",
+                    type(error).__name__)
