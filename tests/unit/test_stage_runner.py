@@ -1,5 +1,6 @@
 """run_step: closed jobs skipped, failures become retries or dead letters, attempts capped."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,35 +81,44 @@ def test_a_job_that_never_ends_is_capped(ledger: Ledger) -> None:
     assert letters(ledger) == [("extract", "too_many_attempts", 4)]
 
 
-def test_a_postponement_costs_no_attempt_until_the_job_is_too_old(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'waits.db'}"
     migrate(url)
+    return url
+
+
+def always(error: Postponed) -> Callable[[FetchJob], None]:
+    """A fetch step that is postponed every time it runs."""
+    def work(_: FetchJob) -> None:
+        raise error
+    return work
+
+
+def postponed(times: int, payload: FetchJob, work: Callable[[FetchJob], None],
+              ledger: Ledger) -> list[tuple[str, str, int]]:
+    """Run a step that is always postponed `times` times; the letters that leaves."""
+    for _ in range(times):
+        with pytest.raises(Postponed):
+            run_step("fetch", payload, work, ledger)
+    return letters(ledger)
+
+
+HOST_SAYS_LATER = always(Postponed("http_429", "429 Too Many Requests; retry after 60s", 60.0))
+
+
+def test_a_postponement_costs_no_attempt_until_the_job_is_too_old(url: str) -> None:
     patient = Ledger(session_factory(url), max_attempts=2, max_wait_seconds=3600)
     payload = job(patient)
-
-    def host_says_later(_: FetchJob) -> None:
-        raise Postponed("http_429", "429 Too Many Requests; retry after 60s", 60.0)
-
-    for _ in range(5):  # more than max_attempts: waiting for a host is no attempt
-        with pytest.raises(Postponed):
-            run_step("fetch", payload, host_says_later, patient)
-    assert letters(patient) == []
+    # More than max_attempts: waiting for a host is no attempt.
+    assert postponed(5, payload, HOST_SAYS_LATER, patient) == []
     # Past the age limit (0 s here) the host's "later" is no longer believed: a dead letter.
     impatient = Ledger(session_factory(url), max_attempts=2, max_wait_seconds=0)
-    assert run_step("fetch", payload, host_says_later, impatient) is None
+    assert run_step("fetch", payload, HOST_SAYS_LATER, impatient) is None
     assert letters(impatient) == [("fetch", "http_429", 1)]
 
 
-def test_our_own_rate_limit_is_waited_out_however_long(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    migrate(url)
+def test_our_own_rate_limit_is_waited_out_however_long(url: str) -> None:
     impatient = Ledger(session_factory(url), max_attempts=2, max_wait_seconds=0)
-    payload = job(impatient)
-
-    def backlog(_: FetchJob) -> None:
-        raise Postponed("rate_limited", "news.example is busy for 30.0s", 30.0, ours=True)
-
-    for _ in range(3):
-        with pytest.raises(Postponed):
-            run_step("fetch", payload, backlog, impatient)
-    assert letters(impatient) == []
+    backlog = always(Postponed("rate_limited", "news.example is busy", 30.0, ours=True))
+    assert postponed(3, job(impatient), backlog, impatient) == []
