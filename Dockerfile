@@ -11,7 +11,7 @@ COPY pyproject.toml README.md ./
 COPY copydesk ./copydesk
 COPY shared ./shared
 COPY services ./services
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir ".[monitor]" \
     && useradd --create-home --uid 1000 copydesk
 COPY sources.example.toml ./sources.toml
 
