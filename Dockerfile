@@ -11,6 +11,8 @@ COPY pyproject.toml README.md ./
 COPY copydesk ./copydesk
 COPY shared ./shared
 COPY services ./services
+# The project itself, with Flower for the compose flower service; pyproject.toml sets versions.
+# hadolint ignore=DL3013
 RUN pip install --no-cache-dir ".[monitor]" \
     && useradd --create-home --uid 1000 copydesk
 COPY sources.example.toml ./sources.toml
