@@ -29,14 +29,16 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import redis
-
-from services.fetch.client import FetchLimits, HttpClient
-from services.fetch.pool import fetch_many
-from services.fetch.ratelimit import WINDOW_SLACK, RedisRateLimiter
-from services.fetch.robots import RedisRobotsCache, RobotsPolicy
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))  # bench/ is not an installed package
+
+import redis  # noqa: E402
+
+from bench.trafilatura_cli import run_bulk  # noqa: E402
+from services.fetch.client import FetchLimits, HttpClient  # noqa: E402
+from services.fetch.pool import fetch_many  # noqa: E402
+from services.fetch.ratelimit import WINDOW_SLACK, RedisRateLimiter  # noqa: E402
+from services.fetch.robots import RedisRobotsCache, RobotsPolicy  # noqa: E402
 
 
 @dataclass
@@ -123,24 +125,8 @@ def run_copydesk(site: Site, urls: list[str], threads: int, rate: float,
 def run_trafilatura(site: Site, urls: list[str], parallel: int, sleep: float | None) -> Run:
     """trafilatura's CLI bulk mode: download and extract, its per-host pause `sleep`."""
     work = Path(tempfile.mkdtemp(prefix="bench-fetch-"))
-    (work / "urls.txt").write_text("\n".join(urls) + "\n")
-    settings = ["[DEFAULT]", "DOWNLOAD_TIMEOUT = 30", "MAX_FILE_SIZE = 20000000",
-                "MIN_FILE_SIZE = 10", f"SLEEP_TIME = {sleep if sleep is not None else 5.0}",
-                "USER_AGENTS =", "COOKIE =", "MAX_REDIRECTS = 2", "SSRF_PROTECTION = off",
-                "INSECURE_SSL_FALLBACK = off", "MIN_EXTRACTED_SIZE = 250",
-                "MIN_OUTPUT_SIZE = 1", "MIN_OUTPUT_COMM_SIZE = 1", "MAX_TREE_SIZE =",
-                "EXTRACTION_TIMEOUT = 30", "MIN_DUPLCHECK_SIZE = 100", "MAX_REPETITIONS = 2",
-                "EXTENSIVE_DATE_SEARCH = on", "EXTERNAL_URLS = off"]
-    (work / "settings.cfg").write_text("\n".join(settings) + "\n")
-    binary = shutil.which("trafilatura", path=str(Path(sys.executable).parent)) or "trafilatura"
     site.reset()
-    started = time.monotonic()
-    subprocess.run([binary, "-i", str(work / "urls.txt"), "--parallel", str(parallel),
-                    "-o", str(work / "out"), "--config-file", str(work / "settings.cfg")],
-                   check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seconds = time.monotonic() - started
-    # Past 1000 files trafilatura writes into numbered subfolders.
-    written = sum(1 for path in (work / "out").rglob("*") if path.is_file())
+    written, seconds = run_bulk(urls, work, parallel, sleep if sleep is not None else 5.0)
     shutil.rmtree(work)
     pause = "default 5 s" if sleep is None else f"{sleep:.3f} s"
     return Run(f"trafilatura CLI (download + extract, pause {pause})", parallel, len(urls),

@@ -27,7 +27,6 @@ import cProfile
 import os
 import platform
 import pstats
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +46,7 @@ import psutil  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import create_engine, func, select  # noqa: E402
 
+from bench.trafilatura_cli import run_bulk  # noqa: E402
 from shared.db import Job  # noqa: E402
 from shared.models import Payload  # noqa: E402
 from tests.support.bulk_site import BulkSite  # noqa: E402
@@ -279,22 +279,7 @@ def run_trafilatura(site: Site, work: Path, parallel: int) -> Run:
     """trafilatura's CLI bulk mode: download and extract every URL, output as text files."""
     folder = work / "trafilatura"
     folder.mkdir()
-    (folder / "urls.txt").write_text("\n".join(site.article_urls()) + "\n")
-    settings = ["[DEFAULT]", "DOWNLOAD_TIMEOUT = 30", "MAX_FILE_SIZE = 20000000",
-                "MIN_FILE_SIZE = 10", f"SLEEP_TIME = {1 / HOST_RATE}",
-                "USER_AGENTS =", "COOKIE =", "MAX_REDIRECTS = 2", "SSRF_PROTECTION = off",
-                "INSECURE_SSL_FALLBACK = off", "MIN_EXTRACTED_SIZE = 250",
-                "MIN_OUTPUT_SIZE = 1", "MIN_OUTPUT_COMM_SIZE = 1", "MAX_TREE_SIZE =",
-                "EXTRACTION_TIMEOUT = 30", "MIN_DUPLCHECK_SIZE = 100", "MAX_REPETITIONS = 2",
-                "EXTENSIVE_DATE_SEARCH = on", "EXTERNAL_URLS = off"]
-    (folder / "settings.cfg").write_text("\n".join(settings) + "\n")
-    binary = shutil.which("trafilatura", path=str(Path(sys.executable).parent)) or "trafilatura"
-    started = time.monotonic()
-    subprocess.run([binary, "-i", "urls.txt", "--parallel", str(parallel), "-o", "out",
-                    "--config-file", "settings.cfg"], cwd=folder, check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    seconds = time.monotonic() - started
-    written = sum(1 for path in (folder / "out").rglob("*") if path.is_file())
+    written, seconds = run_bulk(site.article_urls(), folder, parallel, 1 / HOST_RATE)
     return Run(f"trafilatura CLI `-i urls.txt --parallel {parallel}` (download + extract)",
                site.pages, written, seconds, "text files written")
 
