@@ -30,9 +30,6 @@ class FurnitureIndex(Protocol):
         """Count each distinct paragraph of a page once, unless the page was seen before; the
         fingerprints of the page's furniture, this page counted."""
 
-    def is_furniture(self, site: str, paragraph: str) -> bool:
-        """True when the paragraph recurs on enough distinct pages of the site."""
-
 
 def fingerprint(paragraph: str) -> str | None:
     """A short stable hash of a paragraph's normalised words; None for one too short to judge."""
@@ -73,7 +70,8 @@ class MemoryFurniture:
                          if verdict(counts.get(mark, 0), seen, self.min_pages, self.min_share))
 
     def is_furniture(self, site: str, paragraph: str) -> bool:
-        """True when the paragraph recurs on enough distinct pages of the site."""
+        """True when the paragraph recurs on enough distinct pages of the site: a look at the
+        counts that counts no page (the clean stage judges pages with observe())."""
         found = fingerprint(paragraph)
         if found is None or site not in self._counts:
             return False

@@ -39,7 +39,8 @@ class RedisFurniture:
             if verdict(int(count or 0), int(seen), self.min_pages, self.min_share))
 
     def is_furniture(self, site: str, paragraph: str) -> bool:
-        """True when the paragraph recurs on enough distinct pages of the site."""
+        """True when the paragraph recurs on enough distinct pages of the site: a look at the
+        counts that counts no page (the clean stage judges pages with observe())."""
         found = fingerprint(paragraph)
         if found is None:
             return False
