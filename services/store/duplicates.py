@@ -36,8 +36,9 @@ _CHECKED = load_only(ArticleRecord.id, ArticleRecord.signature, ArticleRecord.du
 def classify(session: Session, record: ArticleRecord, sig: Signature) -> None:
     """Set the signature, duplicate_of and cluster_id of a flushed article, and index its bands.
 
-    Called last in the store's transaction, with `sig` made before it: from the lock below to
-    the commit the stores take turns, so that stretch holds nothing but a few round trips.
+    Called last in the store's transaction, with `sig` made before the lock below: from the
+    lock to the commit the stores take turns, so that stretch holds nothing but a few round
+    trips.
     """
     session.flush()  # the article's other writes go out before the lock, not under it
     if session.get_bind().dialect.name == "postgresql":

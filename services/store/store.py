@@ -34,7 +34,6 @@ def store(article: Article, sessions: sessionmaker, *, close: bool = False) -> S
     With `close`, the article's job is closed in the same transaction: the article and the end
     of its job are written together or not at all.
     """
-    sig = signature(article.text)  # CPU work, done before the transaction takes its locks
     try:
         with sessions() as session, session.begin():
             record = session.scalar(
@@ -51,7 +50,9 @@ def store(article: Article, sessions: sessionmaker, *, close: bool = False) -> S
                 status = "unchanged" if stored.outcome == "unchanged" else "stored"
                 close_job(session, article.job_id, status, stored.article_id)
             if stored.outcome != "unchanged":
-                classify(session, record, sig)  # last: its lock is held until the commit
+                # Last: its lock is held until the commit. The signature, CPU work, is made
+                # before that lock, and only for a text that changed.
+                classify(session, record, signature(article.text))
             return stored
     except IntegrityError as error:
         # Another worker inserted the same canonical URL first: a retry finds its row.
