@@ -32,9 +32,9 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # Drawn before any tuning with random.Random(2024).sample(publishers, 4); never tuned on.
 HELD_OUT = ("FoxNews", "TheIndependent", "TheNation", "iNews")
 EXTRACTORS = [
-    ("copydesk clean", ["--py", "services.clean.bench_adapter:extract"]),
+    ("copydesk clean", ["--py", "bench.extract.adapter:extract"]),
     ("copydesk clean, furniture learned during the run",
-     ["--py", "services.clean.bench_adapter:extract_learning"]),
+     ["--py", "bench.extract.adapter:extract_learning"]),
     ("trafilatura (default)", ["--adapter", "trafilatura"]),
     ("trafilatura favor_precision", ["--adapter", "trafilatura_precision"]),
     ("trafilatura favor_recall", ["--adapter", "trafilatura_recall"]),

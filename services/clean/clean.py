@@ -1,6 +1,6 @@
 """The clean stage: a raw page in, the article's own paragraphs out, with what was cut and why.
 
-HTML pages go through the body extractor; plain-text payloads keep their lines. Both then lose
+HTML pages go through the body reader; plain-text payloads keep their lines. Both then lose
 the furniture news sites share (curated phrases), what this site repeats on page after page
 (the learned index, when one is passed in) and paragraphs repeated within the page.
 """
@@ -8,7 +8,7 @@ the furniture news sites share (curated phrases), what this site repeats on page
 from urllib.parse import urlsplit
 
 from services.clean import plaintext
-from services.clean.extract_text import extract
+from services.clean.body import read_body
 from services.clean.filters import Paragraph, judge
 from services.clean.furniture import FurnitureIndex, fingerprint
 from shared.errors import PermanentError
@@ -18,7 +18,7 @@ from shared.models import Byline, CleanPage, RawPage, Removal
 def clean(raw: RawPage, furniture: FurnitureIndex | None = None) -> CleanPage:
     """Clean one page; raise PermanentError("empty_text") when no paragraph is left."""
     if raw.is_html:
-        extraction = extract(raw.body, raw.final_url)
+        extraction = read_body(raw.body, raw.final_url)
         sequence: list[plaintext.Item] = [Paragraph(text) for text in extraction.paragraphs]
         removed = [Removal(text=text, reason=reason) for text, reason in extraction.removed]
     else:

@@ -1,11 +1,12 @@
 """What a page says about itself in JSON-LD: its body text, its live-blog updates, its title."""
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml.html import HtmlElement
+
+from shared.jsonld import nodes, types_of
 
 LIVE_TYPES = frozenset({"LiveBlogPosting"})
 
@@ -24,10 +25,10 @@ def read(tree: HtmlElement) -> Structured:
     bodies: list[str] = []
     updates: list[tuple[str, str]] = []
     titles: list[str] = []
-    for node in _nodes(tree):
+    for node in nodes(tree):
         if isinstance(node.get("headline"), str):
             titles.append(node["headline"])
-        if _types(node) & LIVE_TYPES:
+        if types_of(node) & LIVE_TYPES:
             updates.extend(_updates(node.get("liveBlogUpdate")))
         elif isinstance(node.get("articleBody"), str) and node["articleBody"].strip():
             bodies.append(node["articleBody"])
@@ -39,28 +40,3 @@ def _updates(value: Any) -> Iterator[tuple[str, str]]:
         if isinstance(update, dict) and isinstance(update.get("articleBody"), str):
             headline = update.get("headline")
             yield (headline if isinstance(headline, str) else "", update["articleBody"])
-
-
-def _nodes(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.iterfind('.//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except ValueError:
-            continue  # broken JSON-LD is common; the page's markup still counts
-        yield from _flatten(data)
-
-
-def _flatten(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _flatten(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _flatten(data["@graph"])
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    value = node.get("@type", [])
-    names = value if isinstance(value, list) else [value]
-    return {str(name).rsplit(":", 1)[-1].rsplit("/", 1)[-1] for name in names}

@@ -1,10 +1,8 @@
 """JSON-LD: find the article node of a page and read its fields."""
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
-from lxml.html import HtmlElement
+from shared.jsonld import Node, flatten, nodes, types_of
 
 ARTICLE_TYPES = frozenset({
     "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
@@ -13,36 +11,7 @@ ARTICLE_TYPES = frozenset({
 })
 LISTING_TYPES = frozenset({"CollectionPage", "ItemList", "SearchResultsPage"})
 
-Node = dict[str, Any]
-
-
-def nodes(tree: HtmlElement) -> list[Node]:
-    """Every JSON-LD object on the page, @graph and lists flattened."""
-    found: list[Node] = []
-    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except ValueError:
-            continue  # broken JSON-LD is common; the meta tags still count
-        found.extend(flatten(data))
-    return found
-
-
-def flatten(data: Any) -> Iterator[Node]:
-    if isinstance(data, list):
-        for item in data:
-            yield from flatten(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from flatten(data["@graph"])
-
-
-def types_of(node: Node) -> set[str]:
-    """The @type of a node as a set of bare names ("schema:NewsArticle" -> "NewsArticle")."""
-    value = node.get("@type", [])
-    names = value if isinstance(value, list) else [value]
-    return {str(name).rsplit(":", 1)[-1].rsplit("/", 1)[-1] for name in names}
+__all__ = ["Node", "flatten", "nodes", "types_of"]  # read from shared.jsonld, used here
 
 
 def article_node(found: list[Node]) -> Node | None:

@@ -35,18 +35,18 @@ _OPTIONS = {fast: Extractor(output_format="xml", fast=fast, comments=False, tabl
 
 
 @dataclass(frozen=True)
-class Extraction:
+class Body:
     """The paragraphs kept and the (text, reason) pairs cut."""
 
     paragraphs: tuple[str, ...]
     removed: tuple[tuple[str, str], ...] = ()
 
 
-def extract(html: str, url: str | None = None) -> Extraction:
+def read_body(html: str, url: str | None = None) -> Body:
     """Paragraphs of the article body of a page; empty when no body is found."""
     tree = parse(html)
     if tree is None:
-        return Extraction(())
+        return Body(())
     paragraphs = _trafilatura(tree, url)
     facts = structured.read(tree)
     removed: list[tuple[str, str]] = []
@@ -63,7 +63,7 @@ def extract(html: str, url: str | None = None) -> Extraction:
     kept = _with_key_points(kept, boxes.key_points)
     kept = _with_standfirst(kept, tree)
     kept = _with_live_updates(kept, facts)
-    return Extraction(tuple(kept), tuple(removed))
+    return Body(tuple(kept), tuple(removed))
 
 
 def _trafilatura(tree: HtmlElement, url: str | None) -> list[str]:
