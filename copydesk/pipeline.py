@@ -1,4 +1,7 @@
-"""The one place the stages are wired together: in this process, or through the workers."""
+"""Running sources in this process, or handing them to the workers.
+
+The stages' order and routing are shared.stage's one table, for both.
+"""
 
 import itertools
 import time
@@ -12,7 +15,7 @@ from services.clean.furniture import FurnitureIndex, MemoryFurniture
 from services.extract.extract import extract
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
-from services.fetch.stage import accept_local, discover_and_accept, fetch_and_keep, source_job
+from services.fetch.steps import accept_local, discover_and_accept, fetch_and_keep, source_job
 from services.store.store import store_and_close
 from shared import runtime
 from shared.celery_app import DISCOVER_TASK, send
@@ -20,9 +23,10 @@ from shared.errors import Postponed
 from shared.ledger import Ledger
 from shared.models import FetchJob, Payload, RawPage
 from shared.settings import Settings
-from shared.stage import RETRYABLE, run_step
+from shared.stage import RETRY_POLICY, RETRYABLE, entry_stage, run_step
 
-MAX_POSTPONE = 300.0  # seconds: the longest wait a host's Retry-After may impose here
+# Told about every step run here: its stage, its input and the seconds it took (benchmarks).
+StepObserver = Callable[[str, Payload, float], None]
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,9 @@ class Summary:
 class InProcess:
     """All four stages in this process, on the same functions and ledger the workers use."""
 
-    def __init__(self, settings: Settings, client: HttpClient | None = None):
+    def __init__(self, settings: Settings, client: HttpClient | None = None,
+                 observer: StepObserver | None = None):
+        self.observer = observer
         self.ledger: Ledger = runtime.ledger(settings)
         self.client = client or make_client(settings)
         # Furniture learned from this run's pages: one process, so memory is enough (the
@@ -114,18 +120,23 @@ class InProcess:
         return fetch_and_keep(job, self.client, self.ledger)
 
     def _step(self, stage: str, payload: Payload, work: Callable) -> object:
-        return self._retrying(lambda: run_step(stage, payload, work, self.ledger))
+        started = time.perf_counter()
+        try:
+            return self._retrying(lambda: run_step(stage, payload, work, self.ledger))
+        finally:
+            if self.observer is not None:
+                self.observer(stage, payload, time.perf_counter() - started)
 
     @staticmethod
     def _retrying(call: Callable) -> object:
-        # The same backoff the workers get from Celery; run_step's attempt cap ends it.
-        for attempt in itertools.count():
+        # The workers' policy (shared.stage.RETRY_POLICY); run_step's attempt cap ends it.
+        for attempt in itertools.count(1):
             try:
                 return call()
             except Postponed as error:  # the host said when: wait that long (no attempt)
-                time.sleep(min(MAX_POSTPONE, error.delay))
+                time.sleep(RETRY_POLICY.postpone(error.delay))
             except RETRYABLE:
-                time.sleep(min(30.0, 0.5 * 2 ** attempt))
+                time.sleep(RETRY_POLICY.delay(attempt))
         raise AssertionError("unreachable")
 
 
@@ -140,5 +151,5 @@ def submit(source: Source, ledger: Ledger) -> int:
         return 1
     payloads = accept_local(source.location, source.name, ledger)
     for payload in payloads:
-        send("fetch" if isinstance(payload, FetchJob) else "clean", payload)
+        send(entry_stage(payload), payload)
     return len(payloads)

@@ -80,7 +80,7 @@ def _migrated() -> None:
     """Bring the database's schema up to date now (Alembic, ~20 MB a process when loaded), and
     close the connections that took, so that none is shared with the pool's children."""
     try:
-        runtime.sessions().kw["bind"].dispose()
+        runtime.ledger().engine.dispose()
     except SQLAlchemyError as error:  # the database may come up later: the first job migrates
         log.warning("database not reachable at start (%s); the first job will migrate it",
                     type(error).__name__)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from celery import Celery, current_app, current_task, uuid
+from celery.exceptions import SoftTimeLimitExceeded
 from kombu.transport import redis as kombu_redis
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -17,14 +18,27 @@ from shared import runtime
 from shared.codec import decode, encode
 from shared.models import Payload
 from shared.observability import STAGE_OUTCOMES
-from shared.settings import Settings, get_settings
-from shared.stage import NEXT_STAGE, RETRYABLE, STAGE_INPUT, STAGES, job_of, run_step
+from shared.settings import Settings
+from shared.stage import (
+    NEXT_STAGE,
+    RETRY_POLICY,
+    RETRYABLE,
+    STAGE_INPUT,
+    STAGES,
+    job_of,
+    run_step,
+)
 
 log = logging.getLogger("copydesk.worker")
 DONE_KEY = "copydesk:done"
 TAKEN_KEY = "copydesk:taken"
 # The app's setting for the duplicate-delivery test hook (settings.debug_publish_copies).
 PUBLISH_COPIES = "copydesk_publish_copies"
+# The app's setting for the kill test hook (settings.debug_kill_at).
+KILL_AT = "copydesk_debug_kill_at"
+# A stage that overran its soft time limit (stuck on a database that went away, say) is tried
+# again like any infrastructure trouble; the attempt cap still ends a page that always overruns.
+WORKER_RETRYABLE = (*RETRYABLE, SoftTimeLimitExceeded)
 
 # Queues beyond the four stages: source expansion runs beside fetch, upkeep beside store.
 DISCOVER_TASK = "discover"
@@ -96,6 +110,7 @@ def make_app(settings: Settings) -> Celery:
         ],
     )
     app.conf[PUBLISH_COPIES] = max(1, settings.debug_publish_copies)
+    app.conf[KILL_AT] = settings.debug_kill_at
     return app
 
 
@@ -104,10 +119,8 @@ def task_options(max_attempts: int) -> dict[str, Any]:
     return {
         "acks_late": True,
         "reject_on_worker_lost": True,
-        "autoretry_for": RETRYABLE,
-        "retry_backoff": 2,
-        "retry_backoff_max": 120,
-        "retry_jitter": True,
+        "autoretry_for": WORKER_RETRYABLE,
+        **RETRY_POLICY.celery_options(),
         # The ledger's attempt cap decides when to give up; this is only a backstop.
         "max_retries": max_attempts + 2,
     }
@@ -136,7 +149,7 @@ def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
         log.info("second copy of a %s message skipped", stage)
         STAGE_OUTCOMES.labels(stage, "duplicate").inc()
         return None
-    result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger())
+    result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger(), WORKER_RETRYABLE)
     if isinstance(result, Payload) and stage in NEXT_STAGE:
         send(NEXT_STAGE[stage], result)
     count_done(stage)
@@ -171,7 +184,7 @@ def count_done(stage: str) -> None:
 def kill_hook(stage: str, work: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`work`, or, under the fault-test setting debug_kill_at = "STAGE:TEXT", `work` that kills
     its own process (SIGKILL) on a URL containing TEXT: a page that kills its worker every time."""
-    wanted, _, text = get_settings().debug_kill_at.partition(":")
+    wanted, _, text = str(current_app.conf.get(KILL_AT) or "").partition(":")
     if not text or wanted != stage:
         return work
 

@@ -9,6 +9,10 @@ class StageError(Exception):
         self.reason = reason
         self.message = message or reason
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Pickled with its reason (it crosses a process pool); the default would pass args.
+        return type(self), (self.reason, self.message)
+
 
 class TransientError(StageError):
     """Worth trying again later: network trouble, 5xx, 429, database down."""
@@ -29,3 +33,10 @@ class Postponed(TransientError):
         # Our own per-host limit (a long backlog for one host) rather than the host's answer:
         # a backlog drains, so only the host's "later" is ever given up on.
         self.ours = ours
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _postponed, (self.reason, self.message, self.delay, self.ours)
+
+
+def _postponed(reason: str, message: str, delay: float, ours: bool) -> Postponed:
+    return Postponed(reason, message, delay, ours=ours)

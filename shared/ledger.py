@@ -8,19 +8,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, case, func, literal, or_, select, update
+from sqlalchemy import Connection, Engine, case, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import DeadLetterRecord, Job, RawPageRecord, UrlValidator
 from shared.models import DeadLetter, RawPage, utcnow
 from shared.records import as_utc
+from shared.stage import STAGE_ORDER
 
 OPEN = "open"
 # "expanded": a feed or sitemap job, closed once its article URLs were accepted.
 CLOSED_STATES = ("stored", "unchanged", "dead", "expanded")
-# The order a job goes through the stages (a restart goes back to an earlier one).
-STAGE_ORDER = {"discover": 0, "fetch": 1, "clean": 2, "extract": 3, "store": 4}
+# STAGE_ORDER: the order a job goes through the stages (a restart goes back to an earlier one).
 _RANK = case(STAGE_ORDER, value=Job.stage, else_=0)  # a job row's stage, as its order
 
 
@@ -46,6 +46,12 @@ class Ledger:
         self.max_attempts = max_attempts
         self.max_wait = timedelta(seconds=max_wait_seconds)
 
+    @property
+    def engine(self) -> Engine:
+        """The database engine under the ledger's sessions."""
+        bind: Engine = self.sessions.kw["bind"]
+        return bind
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self.sessions() as session, session.begin():
@@ -55,8 +61,7 @@ class Ledger:
     def _statement(self) -> Iterator[Connection]:
         """A connection on which each statement commits by itself: a job's step is one UPDATE,
         and one round trip, where a transaction around it would add BEGIN and COMMIT."""
-        engine = self.sessions.kw["bind"]
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             yield connection
 
     def accept(self, url: str, source: str, hints: dict[str, str] | None = None,

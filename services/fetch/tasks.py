@@ -1,7 +1,6 @@
 """Celery adapters of the fetch service: discover sources, fetch pages."""
 
 import logging
-import random
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -11,7 +10,7 @@ from celery import Task, shared_task
 
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
-from services.fetch.stage import discover_and_accept, fetch_and_keep, source_job
+from services.fetch.steps import discover_and_accept, fetch_and_keep, source_job
 from shared import runtime
 from shared.celery_app import (
     DISCOVER_TASK,
@@ -26,12 +25,10 @@ from shared.errors import Postponed
 from shared.models import FetchJob, Payload, RawPage
 from shared.revisits import due_revisits
 from shared.settings import get_settings
+from shared.stage import RETRY_POLICY, entry_stage
 
 log = logging.getLogger("copydesk.fetch")
 OPTIONS = task_options(get_settings().max_attempts)
-# A message put back for later waits in the worker's memory until its countdown; Redis would
-# hand it out again after the visibility timeout, so it is never put back for longer.
-MAX_POSTPONE = 300.0
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +73,7 @@ def _busy_for(message: str) -> float:
 def _put_back(task: Task, stage: str, message: str, delay: float) -> None:
     # A new message, not a retry: retries count towards the task's max_retries backstop.
     # Jitter spreads the jobs of one busy host so they do not all come back in one herd.
-    countdown = min(MAX_POSTPONE, delay + random.uniform(0.1, 1.0) * max(delay, 1.0))
+    countdown = RETRY_POLICY.postpone(delay)
     log.info("%s: host busy, message put back for %.1fs", stage, countdown)
     task.apply_async(args=[message], countdown=countdown)
 
@@ -89,7 +86,7 @@ def fetch_task(self: Task, message: str) -> None:
 @shared_task(bind=True, name=DISCOVER_TASK, **OPTIONS)
 def discover_task(self: Task, message: str) -> None:
     for payload in polite_deliver(self, "discover", message, _discover) or []:
-        send("fetch" if isinstance(payload, FetchJob) else "clean", payload)
+        send(entry_stage(payload), payload)
 
 
 @shared_task(name=REVISIT_TASK, ignore_result=True)

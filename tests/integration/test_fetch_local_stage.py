@@ -6,7 +6,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from services.fetch.stage import accept_local
+from services.fetch.steps import accept_local
 from shared import runtime
 from shared.db import DeadLetterRecord
 from shared.models import FetchJob, RawPage

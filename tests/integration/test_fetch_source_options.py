@@ -12,7 +12,7 @@ from services.fetch.discover import discover
 from services.fetch.factory import make_client
 from services.fetch.options import RATE, SINCE
 from services.fetch.ratelimit import RedisRateLimiter
-from services.fetch.stage import discover_and_accept, source_job
+from services.fetch.steps import discover_and_accept, source_job
 from shared import runtime
 from shared.models import FetchJob
 from shared.settings import Settings

@@ -17,16 +17,26 @@ from shared.models import DeadLetter, FetchJob, Payload, RawPage, utcnow
 
 def fetch_and_keep(job: FetchJob, client: HttpClient, ledger: Ledger) -> RawPage | None:
     """Download a job's URL conditionally and keep the page; a 304 closes the job unchanged."""
-    raw = fetch(job, client, **ledger.validators(job.url))
+    return keep_fetched(fetch(job, client, **ledger.validators(job.url)), ledger)
+
+
+def keep_fetched(raw: RawPage, ledger: Ledger) -> RawPage | None:
+    """Keep a download (a 304 closes its job as unchanged: None)."""
     if raw.status == 304:
-        ledger.close(job.job_id, "unchanged")
+        ledger.close(raw.job_id, "unchanged")
         return None
     ledger.keep_raw(raw)
     return raw
 
 
 def discover_and_accept(job: FetchJob, client: HttpClient, ledger: Ledger) -> list[Payload]:
-    """Look at a source URL: a feed or sitemap gives a job per new article, a page itself.
+    """Look at a source URL: a feed or sitemap gives a job per new article, a page itself."""
+    return accept_discovery(look_at_source(job, client, ledger.validators(job.url)), job, ledger)
+
+
+def look_at_source(job: FetchJob, client: HttpClient,
+                   validators: dict[str, str | None]) -> Discovery:
+    """What a source URL holds, without the ledger (a fetch thread may run it).
 
     The source's own settings ride in the job's hints: its rate is set for its host before
     the first request and for the hosts it names after, its 'since' filters sitemap entries.
@@ -34,12 +44,11 @@ def discover_and_accept(job: FetchJob, client: HttpClient, ledger: Ledger) -> li
     rate = rate_of(job.hints)
     if rate is not None:
         set_host_rates(client, [job.url], rate)
-    validators = ledger.validators(job.url)
     found = discover(job.url, client, etag=validators.get("etag"),
                      last_modified=validators.get("last_modified"), since=since_of(job.hints))
     if rate is not None:
         set_host_rates(client, [item.url for item in found.urls], rate)
-    return accept_discovery(found, job, ledger)
+    return found
 
 
 def set_host_rates(client: HttpClient, urls: list[str], rate: float) -> None:
