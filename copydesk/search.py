@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 
 from shared.ledger import Ledger
 
@@ -42,3 +42,19 @@ def search(ledger: Ledger, query: str, limit: int = 20) -> list[dict[str, Any]]:
                 return []
             rows = session.execute(_SQLITE_QUERY, {"q": match, "limit": limit})
         return [dict(row._mapping) for row in rows]
+
+
+def matching(dialect: str, query: str) -> TextClause | None:
+    """A WHERE clause on `articles` for the same full-text match as `search`, bound to `query`.
+
+    None when the query has no word to look for. The clause uses the GIN index (PostgreSQL) or
+    the FTS5 table (SQLite), so it filters a paged listing without reading every article.
+    """
+    match = fts5_query(query)
+    if not match:
+        return None
+    if dialect == "postgresql":
+        return text("to_tsvector('english', coalesce(articles.title, '') || ' ' || articles.text)"
+                    " @@ websearch_to_tsquery('english', :q)").bindparams(q=query)
+    return text("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
+                ).bindparams(q=match)
