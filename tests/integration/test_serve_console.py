@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import redis
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from tests.support.serve import LIVE_BLOG, ROUNDUP, TOKEN, Served, filled_and_served
 from tests.support.services import RedisServer
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 ROUNDUP_TITLE = "Russian military bloggers say new Kursk attack came"
 
 
