@@ -168,6 +168,18 @@ def test_writes_are_off_without_a_token_on_the_server(served: Served, tmp_path: 
         assert client.get("/api/dead-letters").json()["items"]  # still there
 
 
+def test_a_write_changes_nothing_while_redis_is_down(served: Served, tmp_path: Path) -> None:
+    env = {**served.env, "COPYDESK_REDIS_URL": "redis://127.0.0.1:1/0"}  # nothing listens
+    with serving(tmp_path, env) as other, other.client(TOKEN) as client:
+        for path, body in [("/api/dead-letters/retry", {}), ("/api/replay", {"stage": "store"}),
+                           ("/api/submit", {"source": "http://127.0.0.1:9/feed.xml"})]:
+            response = client.post(path, json=body)
+            assert response.status_code == 503, response.text
+            assert "Redis" in response.json()["detail"]
+        status = client.get("/api/status").json()
+    assert status["jobs"]["dead"] == 1 and status["jobs"]["open"] == 0
+
+
 @pytest.mark.parametrize(("path", "body", "words"), [
     ("/api/submit", {"source": "ftp://example.org/feed"}, "http(s) URL"),
     ("/api/submit", {"source": "/etc/passwd"}, "http(s) URL"),

@@ -9,8 +9,9 @@ import pytest
 import redis
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
-from tests.support.serve import LIVE_BLOG, ROUNDUP, TOKEN, Served, filled_and_served
+from tests.support.serve import EXAMPLES, LIVE_BLOG, ROUNDUP, TOKEN, Served, filled_and_served
 from tests.support.services import RedisServer
+from tests.support.workers import copydesk
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 ROUNDUP_TITLE = "Russian military bloggers say new Kursk attack came"
@@ -122,3 +123,23 @@ def test_an_unknown_article_is_a_404(served: Served, page: Page) -> None:
     response = page.goto(served.url + "/articles/424242")
     assert response is not None and response.status == 404
     assert ROUNDUP not in page.content()
+
+
+def test_a_changed_text_shows_as_a_diff_between_revisions(served: Served, page: Page) -> None:
+    story = served.workdir / "story.txt"
+    lines = (EXAMPLES / ROUNDUP).read_text("utf-8").splitlines()
+    story.write_text("\n".join(lines), encoding="utf-8")
+    copydesk("run", str(story), env=served.env, cwd=served.workdir)
+    news = next(line for line in lines if "bolt from the blue" not in line
+                and len(line.split()) > 30 and "Independent" not in line)
+    edited = news.replace(" the ", " THE EDITED ", 1)
+    story.write_text("\n".join(edited if line == news else line for line in lines), "utf-8")
+    out = copydesk("run", str(story), env=served.env, cwd=served.workdir).stdout
+    assert out.splitlines()[-1] == "accepted 1, stored 1, unchanged 0, dead-lettered 0", out
+    page.goto(served.url + "/articles?q=bolt+blue")
+    page.locator("ul.articles li", has_text="story.txt").get_by_role("link").first.click()
+    revisions = page.locator("#revisions")
+    expect(revisions).to_contain_text("Revisions (2)")
+    revisions.locator("summary").first.click()
+    expect(revisions.locator("p.removed")).to_have_text(["- " + news])
+    expect(revisions.locator("p.added")).to_have_text(["+ " + edited])
