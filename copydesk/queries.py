@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
-from copydesk.search import matching
+from copydesk.search import matching, rare_match_ids
 from shared import runtime
 from shared.celery_app import DONE_KEY
 from shared.db import ArticleRecord, DeadLetterRecord, Job, RevisionRecord
@@ -151,12 +151,26 @@ def article_page(ledger: Ledger, filters: ArticleFilter, before: int | None,
         query = query.where(ArticleRecord.published_at < as_utc(filters.until))
     with ledger.session() as session:
         if filters.q.strip():
-            match = matching(session.get_bind().dialect.name, filters.q)
-            if match is None:  # no word to look for: nothing matches, as in `copydesk search`
+            searched = _matching(session, query, filters.q, before)
+            if searched is None:  # no word to look for: nothing matches, as in `copydesk search`
                 return []
-            query = query.where(match)
+            query = searched
         return [{**export_record(row), "page_kind": row.page_kind}
                 for row in session.scalars(query)]
+
+
+def _matching(session: Any, query: Select[Any], words: str,
+              before: int | None) -> Select[Any] | None:
+    """`query` narrowed to the articles matching `words` (the full-text search's match)."""
+    dialect = session.get_bind().dialect.name
+    match = matching(dialect, words)
+    if match is None:
+        return None
+    if dialect == "postgresql":
+        ids = rare_match_ids(session, words, before)
+        if ids is not None:  # few matches: pick the page from them, by primary key
+            return query.where(ArticleRecord.id.in_(ids))
+    return query.where(match)
 
 
 def show_record(record: ArticleRecord) -> dict[str, Any]:

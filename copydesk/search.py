@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from sqlalchemy import TextClause, text
+from sqlalchemy.orm import Session
 
 from shared.ledger import Ledger
 
@@ -58,3 +59,34 @@ def matching(dialect: str, query: str) -> TextClause | None:
                     " @@ websearch_to_tsquery('english', :q)").bindparams(q=query)
     return text("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
                 ).bindparams(q=match)
+
+
+# PostgreSQL's planner takes an unknown word to match 0.5% of articles, and so looks for a
+# page of them by reading the newest articles backwards and matching each: seconds on a million
+# articles when the word is rare. A word with at most this many matches is looked up in the
+# full-text index instead, and the page picked from those ids.
+RARE_MATCHES = 5000
+_PG_MATCH_IDS = text("""
+    SELECT id FROM articles
+    WHERE to_tsvector('english', coalesce(title, '') || ' ' || text)
+          @@ websearch_to_tsquery('english', :q) AND id < :before
+    LIMIT :cap
+""")
+
+
+# The count goes through the full-text index only: a scan that computes each article's document
+# costs seconds where the word is not common, and a bitmap past work_mem goes lossy and does too.
+_INDEX_ONLY = {"enable_seqscan": "off", "enable_indexscan": "off", "work_mem": "'32MB'"}
+
+
+def rare_match_ids(session: Session, query: str, before: int | None) -> list[int] | None:
+    """PostgreSQL: the ids below `before` that match `query`, if at most RARE_MATCHES; else None."""
+    for name, value in _INDEX_ONLY.items():  # SET LOCAL: this transaction only
+        session.execute(text(f"SET LOCAL {name} = {value}"))
+    try:
+        ids = list(session.scalars(_PG_MATCH_IDS, {"q": query, "before": before or 2**62,
+                                                   "cap": RARE_MATCHES + 1}))
+    finally:
+        for name in _INDEX_ONLY:
+            session.execute(text(f"RESET {name}"))
+    return ids if len(ids) <= RARE_MATCHES else None

@@ -223,3 +223,15 @@ def test_retry_reopens_the_dead_letters_of_a_reason(served: Served) -> None:
     assert _get(served, "/api/dead-letters")["items"] == []
     status = _get(served, "/api/status")
     assert status["jobs"]["dead"] == 0 and status["queues"]["clean"] == dead
+
+
+def test_the_api_is_described_at_docs(served: Served) -> None:
+    schema = _get(served, "/openapi.json")
+    assert {"/api/articles", "/api/articles/{article_id}", "/api/status", "/api/sources",
+            "/api/dead-letters", "/api/submit", "/api/dead-letters/retry",
+            "/api/replay"} <= set(schema["paths"])
+    listing = {p["name"] for p in schema["paths"]["/api/articles"]["get"]["parameters"]}
+    assert listing == {"q", "source", "since", "until", "kind", "limit", "cursor"}
+    with served.client() as client:
+        docs = client.get("/docs")
+    assert docs.status_code == 200 and "openapi.json" in docs.text

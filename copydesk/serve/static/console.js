@@ -24,6 +24,7 @@ function retry(button) {
     return;
   }
   button.disabled = true;
+  result.textContent = "Sending…";
   fetch("/api/dead-letters/retry", {
     method: "POST",
     headers: {"Content-Type": "application/json", "Authorization": "Bearer " + token},
@@ -43,7 +44,8 @@ function retry(button) {
 document.addEventListener("DOMContentLoaded", () => {
   const label = document.querySelector("[data-live-status]");
   if (label) {
-    setInterval(() => refreshStatus(label), 5000);
+    // Every 10 s while the tab is in view: status counts every job, which is not free.
+    setInterval(() => { if (!document.hidden) { refreshStatus(label); } }, 10000);
   }
   const field = document.getElementById("token");
   if (field) {
