@@ -235,3 +235,22 @@ def test_the_api_is_described_at_docs(served: Served) -> None:
     with served.client() as client:
         docs = client.get("/docs")
     assert docs.status_code == 200 and "openapi.json" in docs.text
+
+
+def test_a_common_word_takes_the_other_path_to_the_same_page(
+        served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PostgreSQL looks a rare word up in the index and walks the newest articles for a common
+    # one (copydesk/search.py); both must give the same pages.
+    from copydesk import queries, search
+    from shared import runtime
+    from shared.settings import Settings
+
+    ledger = runtime.ledger(Settings(database_url=served.env["COPYDESK_DATABASE_URL"]))
+    filters = queries.ArticleFilter(q="Kursk Russian")
+    pages = []
+    for rare in (search.RARE_MATCHES, 0):  # 0: every word counts as common
+        monkeypatch.setattr(search, "RARE_MATCHES", rare)
+        first = queries.article_page(ledger, filters, None, 1)
+        pages.append([first, queries.article_page(ledger, filters, first[0]["id"], 1)])
+    assert pages[0] == pages[1]
+    assert {page[0]["id"] for page in pages[0]} == {1, 2}
