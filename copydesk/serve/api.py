@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from copydesk import queries
+from copydesk.replay import REPLAY_STAGES
 from copydesk.serve.deps import DEFAULT_PAGE, MAX_PAGE, ledger, require_token, source_rows
 from shared import runtime
 from shared.ledger import Ledger
@@ -20,7 +21,6 @@ router = APIRouter(prefix="/api")
 LedgerDep = Annotated[Ledger, Depends(ledger)]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"page size, at most {MAX_PAGE}")]
 Cursor = Annotated[int | None, Query(ge=1, description="the `next_cursor` of the page before")]
-REPLAY_STAGES = ("clean", "extract", "store")
 
 
 class Page(BaseModel):

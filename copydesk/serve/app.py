@@ -1,5 +1,8 @@
 """The web process: the API and the console in one FastAPI app, served by uvicorn."""
 
+import ipaddress
+import logging
+import socket
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -9,6 +12,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from copydesk.serve import api, console
+
+log = logging.getLogger("copydesk.serve")
 
 DESCRIPTION = """The archive and the pipeline of copydesk: the CLI's queries over HTTP.
 
@@ -40,4 +45,7 @@ def run_server(host: str, port: int) -> None:
     """Serve until stopped (one process: the database is the shared state)."""
     import uvicorn
 
+    if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
+        log.warning("listening on %s: the archive can be read by anyone who reaches this port; "
+                    "writes still need COPYDESK_API_TOKEN", host)
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
