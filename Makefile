@@ -48,3 +48,8 @@ bench-pipeline: install services
 
 clean:
 	rm -rf $(VENV) build *.egg-info copydesk.db
+
+.PHONY: bench-serve
+# The console's pages and the API's reads of `copydesk serve` on a million articles (PostgreSQL).
+bench-serve: install services
+	$(BIN)/python bench/serve/run.py

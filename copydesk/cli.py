@@ -192,18 +192,13 @@ def replay(stage: Annotated[str, typer.Option(help="clean, extract or store")],
     STAGE and those after it run on the workers, or here with --in-process.
     """
     from copydesk.pipeline import InProcess
-    from copydesk.replay import REPLAY_STAGES, kept_pages, replay_job
+    from copydesk.replay import REPLAY_STAGES, replay_restarts
     from shared import runtime
 
     if stage not in REPLAY_STAGES:
         _fail(f"--stage must be one of {', '.join(REPLAY_STAGES)}")
-    ledger = runtime.ledger()
     pipeline = InProcess(get_settings())
-    restarts = []
-    for raw in kept_pages(ledger, source, since):
-        payload = pipeline.prepare(stage, replay_job(ledger, raw, stage))
-        if payload is not None:
-            restarts.append((stage, payload))
+    restarts = replay_restarts(runtime.ledger(), pipeline.prepare, stage, source, since)
     _dispatch(restarts, in_process, pipeline)
     typer.echo(f"replayed {len(restarts)} page(s) from {stage}")
 
@@ -211,13 +206,10 @@ def replay(stage: Annotated[str, typer.Option(help="clean, extract or store")],
 def _dispatch(restarts: list, in_process: bool, pipeline: object = None) -> None:
     """Send (stage, payload) pairs to the workers, or finish them in this process."""
     from copydesk.pipeline import InProcess
-    from copydesk.worker import celery_app
-    from shared.celery_app import send
+    from copydesk.replay import send_to_workers
 
     if not in_process:
-        celery_app()
-        for stage, payload in restarts:
-            send(stage, payload)
+        send_to_workers(restarts)
         return
     runner = pipeline if isinstance(pipeline, InProcess) else InProcess(get_settings())
     for stage, payload in restarts:
@@ -254,6 +246,15 @@ def show(url: Annotated[str, typer.Argument(help="the article's URL or canonical
     typer.echo(f"\n--- cut by the clean stage ({len(removed)}) ---")
     for cut in removed:
         typer.echo(f"[{cut['reason']}] {cut['text']}")
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="port to listen on")] = 8000) -> None:
+    """The HTTP API (/api, OpenAPI at /docs) and the web console, on this database."""
+    from copydesk.serve.app import run_server
+
+    run_server(host, port)
 
 
 @app.command()

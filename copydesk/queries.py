@@ -2,17 +2,19 @@
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
+from copydesk.search import matching, rare_match_ids
 from shared import runtime
 from shared.celery_app import DONE_KEY
-from shared.db import ArticleRecord, DeadLetterRecord, Job
+from shared.db import ArticleRecord, DeadLetterRecord, Job, RevisionRecord
 from shared.ledger import Ledger
-from shared.records import dead_letter_record, export_record, iso
+from shared.records import as_utc, dead_letter_record, export_record, iso
 from shared.stage import STAGES
 
 # Kombu's Redis transport keeps a queue's messages in the list of its name, and in one list per
@@ -41,9 +43,7 @@ def article_by_url(url: str) -> dict[str, Any] | None:
             (ArticleRecord.canonical_url == url) | (ArticleRecord.url == url)).limit(1))
         if record is None:
             return None
-        return {**export_record(record), "removed": record.fields.get("removed", []),
-                "date_sources": record.fields.get("date_sources", {}),
-                "page_kind": record.page_kind, "cluster_id": record.cluster_id}
+        return show_record(record)
 
 
 def all_dead_letters() -> list[dict[str, Any]]:
@@ -120,3 +120,125 @@ def _source_report(session: Any) -> dict[str, dict[str, Any]]:
     return {source: {"last_run": iso(at),
                      "new_articles_24h": new.get(source, 0)}
             for source, at in last_runs}
+
+
+# The read side of `copydesk serve`: paged with a keyset (an id to read below), never an OFFSET,
+# so the thousandth page costs what the first does.
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles a listing shows: full-text words, source, page kind, publication dates."""
+
+    q: str = ""
+    source: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def article_page(ledger: Ledger, filters: ArticleFilter, before: int | None,
+                 limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` articles with an id below `before`, newest stored first, as export records."""
+    query = select(ArticleRecord).order_by(ArticleRecord.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(ArticleRecord.id < before)
+    if filters.source:
+        query = query.where(ArticleRecord.source == filters.source)
+    if filters.kind:
+        query = query.where(ArticleRecord.page_kind == filters.kind)
+    if filters.since:
+        query = query.where(ArticleRecord.published_at >= as_utc(filters.since))
+    if filters.until:
+        query = query.where(ArticleRecord.published_at < as_utc(filters.until))
+    with ledger.session() as session:
+        if filters.q.strip():
+            searched = _matching(session, query, filters.q, before)
+            if searched is None:  # no word to look for: nothing matches, as in `copydesk search`
+                return []
+            query = searched
+        return [{**export_record(row), "page_kind": row.page_kind}
+                for row in session.scalars(query)]
+
+
+def _matching(session: Any, query: Select[Any], words: str,
+              before: int | None) -> Select[Any] | None:
+    """`query` narrowed to the articles matching `words` (the full-text search's match)."""
+    dialect = session.get_bind().dialect.name
+    match = matching(dialect, words)
+    if match is None:
+        return None
+    if dialect == "postgresql":
+        ids = rare_match_ids(session, words, before)
+        if ids is not None:  # few matches: pick the page from them, by primary key
+            return query.where(ArticleRecord.id.in_(ids))
+    return query.where(match)
+
+
+def show_record(record: ArticleRecord) -> dict[str, Any]:
+    """What `copydesk show` prints of an article: its export record, its cuts and their reasons."""
+    return {**export_record(record), "removed": record.fields.get("removed", []),
+            "date_sources": record.fields.get("date_sources", {}),
+            "page_kind": record.page_kind, "cluster_id": record.cluster_id}
+
+
+RELATED_LIMIT = 50  # duplicates and story neighbours listed with one article
+
+
+def article_detail(ledger: Ledger, article_id: int) -> dict[str, Any] | None:
+    """One article in full: `show`'s record with its revisions, duplicates and story cluster."""
+    with ledger.session() as session:
+        record = session.get(ArticleRecord, article_id)
+        if record is None:
+            return None
+        revisions = session.scalars(select(RevisionRecord).where(
+            RevisionRecord.article_id == article_id).order_by(RevisionRecord.revision))
+        copies = _summaries(session, ArticleRecord.duplicate_of == article_id)
+        cluster = _summaries(session, (ArticleRecord.cluster_id == record.cluster_id)
+                             & (ArticleRecord.id != article_id)) if record.cluster_id else []
+        original = _summaries(session, ArticleRecord.id == record.duplicate_of) \
+            if record.duplicate_of else []
+        return {**show_record(record),
+                "revisions": [{"revision": rev.revision, "content_hash": rev.content_hash,
+                               "fetched_at": iso(rev.fetched_at), "text": rev.text}
+                              for rev in revisions],
+                "duplicates": copies, "original": original[0] if original else None,
+                "cluster": cluster}
+
+
+def _summaries(session: Any, where: Any) -> list[dict[str, Any]]:
+    rows = session.execute(select(ArticleRecord.id, ArticleRecord.title, ArticleRecord.url,
+                                  ArticleRecord.source).where(where)
+                           .order_by(ArticleRecord.id).limit(RELATED_LIMIT))
+    return [dict(row._mapping) for row in rows]
+
+
+def dead_letter_page(ledger: Ledger, reason: str | None, before: int | None,
+                     limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` dead letters (of one reason) with an id below `before`, newest first."""
+    query = select(DeadLetterRecord).order_by(DeadLetterRecord.id.desc()).limit(limit)
+    if reason:
+        query = query.where(DeadLetterRecord.reason == reason)
+    if before is not None:
+        query = query.where(DeadLetterRecord.id < before)
+    with ledger.session() as session:
+        return [{"id": row.id, **dead_letter_record(row)} for row in session.scalars(query)]
+
+
+def dead_letter_reasons(ledger: Ledger) -> dict[str, int]:
+    """Dead letters per reason code, the most frequent first."""
+    with ledger.session() as session:
+        rows = session.execute(select(DeadLetterRecord.reason, func.count())
+                               .group_by(DeadLetterRecord.reason)
+                               .order_by(func.count().desc(), DeadLetterRecord.reason))
+        return {reason: count for reason, count in rows}
+
+
+def source_activity(ledger: Ledger) -> dict[str, dict[str, Any]]:
+    """Per source: its last run, and the articles stored and dead letters written in a day."""
+    since = datetime.now(UTC) - timedelta(days=1)
+    with ledger.session() as session:
+        report = _source_report(session)
+        dead = dict(session.execute(select(DeadLetterRecord.source, func.count()).where(
+            DeadLetterRecord.created_at >= since).group_by(DeadLetterRecord.source)).all())
+    for name, source in report.items():
+        source["dead_letters_24h"] = dead.get(name, 0)
+    return report

@@ -1,6 +1,6 @@
 """Re-run stages over what was already ingested: from kept raw pages, or for dead letters."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -60,3 +60,25 @@ def reopen_dead_letters(ledger: Ledger, reason: str | None = None) -> list[tuple
     for job in jobs:
         ledger.renew(job.id)
     return [restart_point(ledger, job) for job in jobs]
+
+
+def replay_restarts(ledger: Ledger, prepare: Callable[[str, RawPage], Payload | None],
+                    stage: str, source: str | None = None,
+                    since: datetime | None = None) -> list[tuple[str, Payload]]:
+    """A new job for each kept page, run here up to `stage`: the stage and payload to send on."""
+    restarts = []
+    for raw in kept_pages(ledger, source, since):
+        payload = prepare(stage, replay_job(ledger, raw, stage))
+        if payload is not None:
+            restarts.append((stage, payload))
+    return restarts
+
+
+def send_to_workers(restarts: list[tuple[str, Payload]]) -> None:
+    """Put each (stage, payload) on its stage's queue."""
+    from copydesk.worker import celery_app
+    from shared.celery_app import send
+
+    celery_app()
+    for stage, payload in restarts:
+        send(stage, payload)

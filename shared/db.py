@@ -83,7 +83,7 @@ class ArticleRecord(Base):
     url: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200), index=True)
     title: Mapped[str | None] = mapped_column(Text)
-    published_at: Mapped[datetime | None] = mapped_column()
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
     modified_at: Mapped[datetime | None] = mapped_column()
     language: Mapped[str | None] = mapped_column(String(16))
     page_kind: Mapped[str] = mapped_column(String(16), default="article")
@@ -92,16 +92,17 @@ class ArticleRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     # authors, tags, description, entries, entities, quotes...: the rest of the export record.
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    duplicate_of: Mapped[int | None] = mapped_column(Integer)
-    cluster_id: Mapped[int | None] = mapped_column(Integer)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Live blogs are looked at again: sooner while they change, later once they stop.
     next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
     visit_interval: Mapped[int | None] = mapped_column(Integer)
+    __table_args__ = (Index("ix_articles_page_kind_id", "page_kind", "id"),)
 
 
 class BandRecord(Base):

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     log_json: bool = False
     # Workers serve Prometheus metrics on this port (0: off).
     metrics_port: int = 0
+    # Bearer token for `copydesk serve`'s writes (submit, retry, replay); empty: writes are off.
+    api_token: str = ""
     # Fault-test hooks, off unless set; never set them in production.
     # "STAGE:TEXT": a worker process running STAGE on a URL containing TEXT kills itself.
     debug_kill_at: str = ""
