@@ -9,7 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from copydesk import queries
@@ -38,11 +38,10 @@ def run(sources: Annotated[list[str], typer.Argument(help="URLs, files or folder
 
     parsed = _sources(sources)
     pipeline = InProcess(get_settings())
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("ingesting", total=None)
-        summary = pipeline.run(parsed, lambda done, total: bar.update(task, completed=done,
-                                                                      total=total))
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        bar.add_task("ingesting", total=None)
+        summary = pipeline.run(parsed)
     for record in queries.articles_of_jobs(pipeline.ledger, pipeline.accepted_jobs):
         words = len(record["text"].split())
         typer.echo(f"stored  {record['id']:>5}  {words:>6} words  {record['title'] or '-'}"
