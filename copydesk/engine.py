@@ -42,6 +42,7 @@ from shared.models import Article, CleanPage, FetchJob, Payload, RawPage
 from shared.stage import (
     NEXT_STAGE,
     RETRY_POLICY,
+    STAGE_ORDER,
     Entered,
     RetryPolicy,
     Settled,
@@ -54,6 +55,7 @@ from shared.stage import (
 
 log = logging.getLogger("copydesk.engine")
 NETWORK_STAGES = ("discover", "fetch")
+CPU_STAGES = ("clean", "extract")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,10 @@ class Engine:
         self._running: dict[Future[Any], _Running] = {}
         self._host_ready: dict[str, float] = {}  # when each host's next request may go
         self.found_jobs: list[str] = []  # the jobs discovery accepted in this run
+        self._cpu_ready: list[tuple[int, int, str, Payload]] = []
+        self._cpu_running = 0
         self._processes = self._process_pool()  # before any thread exists: the pool forks
+        self._pool_size = 2 * (self.limits.processes or os.cpu_count() or 1)
         self._threads = ThreadPoolExecutor(self.limits.fetch_threads,
                                            thread_name_prefix="copydesk-fetch")
 
@@ -140,15 +145,20 @@ class Engine:
         """Run the given (stage, payload) pairs and all that follows from them to their end."""
         for stage, payload in items:
             self.add(stage, payload)
-        while self._heap or self._running:
-            self._dispatch_due()
+        done: set[Future[Any]] = set()
+        while True:
+            with self.ledger.batch():  # one transaction for all the steps of one turn
+                for future in done:
+                    self._finish(future)
+                self._dispatch_due()
+            if not (self._heap or self._running or self._cpu_ready):
+                return
             timeout = max(0.0, self._heap[0][0] - time.monotonic()) if self._heap else None
             if not self._running:
                 time.sleep(timeout or 0.0)
+                done = set()
                 continue
             done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
-            for future in done:
-                self._finish(future)
 
     # -------------------------------------------------------------- dispatch
 
@@ -159,6 +169,21 @@ class Engine:
             self._dispatch(stage, payload)
 
     def _dispatch(self, stage: str, payload: Payload) -> None:
+        if stage in CPU_STAGES and self._processes is not None:
+            # Queued here, the later stage first: a page nearly done goes ahead of a new one,
+            # so the store (in this thread) overlaps the pool's work instead of trailing it.
+            heapq.heappush(self._cpu_ready, (-STAGE_ORDER[stage], next(self._order), stage,
+                                             payload))
+            self._feed_pool()
+            return
+        self._start(stage, payload)
+
+    def _feed_pool(self) -> None:
+        while self._cpu_ready and self._cpu_running < self._pool_size:
+            _, _, stage, payload = heapq.heappop(self._cpu_ready)
+            self._start(stage, payload)
+
+    def _start(self, stage: str, payload: Payload) -> None:
         host = urlsplit(job_of(payload)[1]).hostname if stage in NETWORK_STAGES else None
         wait = self._host_wait(host) if host is not None else 0.0
         if 0 < wait <= self.limits.policy.patience:
@@ -183,6 +208,8 @@ class Engine:
         if future is None:  # no process pool: the CPU work runs here
             self._settle(entered, payload, lambda: self._local(stage, payload), spent)
             return
+        if stage in CPU_STAGES:
+            self._cpu_running += 1
         self._running[future] = _Running(entered, payload)
 
     def _submit(self, stage: str, payload: Payload) -> Future[Any] | None:
@@ -209,6 +236,9 @@ class Engine:
 
     def _finish(self, future: Future[Any]) -> None:
         running = self._running.pop(future)
+        if running.entered.stage in CPU_STAGES:
+            self._cpu_running -= 1
+            self._feed_pool()
         stage, payload = running.entered.stage, running.payload
         error = future.exception()
         if error is not None:

@@ -45,12 +45,13 @@ class Ledger:
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
         self.max_wait = timedelta(seconds=max_wait_seconds)
+        self._batch: Connection | None = None  # the open transaction of batch(), if any
 
     @property
     def engine(self) -> Engine:
         """The database engine under the ledger's sessions."""
-        bind: Engine = self.sessions.kw["bind"]
-        return bind
+        bind = self.sessions.kw["bind"]
+        return bind.engine if isinstance(bind, Connection) else bind
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -58,9 +59,31 @@ class Ledger:
             yield session
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make the ledger's writes (and a store's, through `sessions`) one transaction until
+        the block ends: many steps' writes for one commit. For one thread, the engine's loop."""
+        if self._batch is not None:
+            yield
+            return
+        plain = self.sessions
+        with self.engine.begin() as connection:
+            self._batch = connection
+            # Sessions join the transaction; each gets a savepoint, so one that fails on a key
+            # (a second dead letter, a store conflict) rolls back alone.
+            self.sessions = sessionmaker(bind=connection, expire_on_commit=False,
+                                         join_transaction_mode="create_savepoint")
+            try:
+                yield
+            finally:
+                self.sessions, self._batch = plain, None
+
+    @contextmanager
     def _statement(self) -> Iterator[Connection]:
         """A connection on which each statement commits by itself: a job's step is one UPDATE,
         and one round trip, where a transaction around it would add BEGIN and COMMIT."""
+        if self._batch is not None:
+            yield self._batch
+            return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             yield connection
 

@@ -50,3 +50,14 @@ def test_a_near_copy_says_of_which_article(site: FixtureSite, tmp_path: Path) ->
     assert first[0].startswith("stored") and site.url(original) in first[0]
     assert second[0].startswith("near-copy") and f" of {article_id} " in second[0], second
     assert site.url(copy) in second[0]
+
+
+def test_pages_run_again_each_say_unchanged_by_their_own_url(site: FixtureSite,
+                                                           tmp_path: Path) -> None:
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0")
+    pages = [site.url(path) for path in MANIFEST["pages"]["/world/"][:2]]
+    copydesk("run", *pages, env=env, cwd=tmp_path)
+    again = job_lines(copydesk("run", *pages, env=env, cwd=tmp_path).stdout)
+    assert len(again) == len(pages), again  # a 304 is a job that ended too
+    assert sorted(url_of(line) for line in again) == sorted(pages)
+    assert all(line.startswith("unchanged") for line in again), again
