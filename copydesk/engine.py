@@ -32,9 +32,8 @@ from services.clean.furniture import FurnitureIndex
 from services.extract.extract import extract
 from services.fetch.client import HttpClient
 from services.fetch.discover import Discovery
-from services.fetch.fetch import fetch
 from services.fetch.ratelimit import MemoryRateLimiter
-from services.fetch.steps import accept_discovery, keep_fetched, look_at_source
+from services.fetch.steps import accept_discovery, fetch_packed, keep_fetched, look_at_source
 from services.store.store import Stored, store_and_close
 from shared.errors import Postponed
 from shared.ledger import Ledger
@@ -215,7 +214,8 @@ class Engine:
     def _submit(self, stage: str, payload: Payload) -> Future[Any] | None:
         if stage == "fetch":
             validators = self.ledger.validators(job_of(payload)[1])
-            return self._threads.submit(_on_thread, fetch, payload, self.client, **validators)
+            return self._threads.submit(_on_thread, fetch_packed, payload, self.client,
+                                        **validators)
         if stage == "discover":
             validators = self.ledger.validators(job_of(payload)[1])
             return self._threads.submit(_on_thread, look_at_source, payload, self.client,
@@ -342,8 +342,9 @@ class Engine:
 def _finish_work(engine: Engine, stage: str, payload: Payload, output: Any) -> Any:
     """The part of a step that needs the loop's state: the ledger, the furniture index."""
     if stage == "fetch":
-        assert isinstance(output, RawPage)
-        return keep_fetched(output, engine.ledger)
+        raw, packed = output
+        assert isinstance(raw, RawPage)
+        return keep_fetched(raw, engine.ledger, packed)
     if stage == "discover":
         assert isinstance(output, Discovery) and isinstance(payload, FetchJob)
         return accept_discovery(output, payload, engine.ledger)

@@ -76,17 +76,18 @@ class InProcess:
         self.accepted_jobs.extend(engine.found_jobs)
         return Summary.of(self.ledger.statuses(self.accepted_jobs))
 
-    def finish(self, restarts: Iterable[tuple[str, Payload]]) -> None:
+    def finish(self, restarts: Iterable[tuple[str, Payload]], *, pool: bool = True) -> None:
         """Carry (stage, payload) pairs to the end together (replays, retried dead letters)."""
-        engine = self._engine()
+        engine = self._engine(pool)
         try:
             engine.run(restarts)
         finally:
             engine.close()
 
     def resume(self, stage: str, payload: Payload) -> None:
-        """Carry a payload from `stage` to the end (a replay, a retried dead letter)."""
-        self.finish([(stage, payload)])
+        """Carry a payload from `stage` to the end (a replay, a retried dead letter); one page
+        is not worth starting a process pool for."""
+        self.finish([(stage, payload)], pool=False)
 
     def prepare(self, stage: str, raw: RawPage) -> Payload | None:
         """Run the stages before `stage` on a raw page; the payload `stage` takes, or None."""
@@ -98,8 +99,9 @@ class InProcess:
             payload = result if isinstance(result, Payload) else None
         return payload
 
-    def _engine(self) -> Engine:
-        return Engine(self.ledger, self.client, self.furniture, self.limits,
+    def _engine(self, pool: bool = True) -> Engine:
+        limits = self.limits if pool else replace(self.limits, processes=1)
+        return Engine(self.ledger, self.client, self.furniture, limits,
                       listener=self.listener, observer=self.observer)
 
     def _accept(self, source: Source) -> list[tuple[str, Payload]]:

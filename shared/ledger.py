@@ -182,9 +182,10 @@ class Ledger:
         except IntegrityError:
             return False
 
-    def keep_raw(self, raw: RawPage) -> None:
-        """Keep the download, compressed, and its validators for the next conditional GET."""
-        packed = zlib.compress(raw.model_dump_json().encode("utf-8"), 6)
+    def keep_raw(self, raw: RawPage, packed: bytes = b"") -> None:
+        """Keep the download, compressed, and its validators for the next conditional GET;
+        `packed` is pack_raw(raw) when the caller made it already (off the writer's thread)."""
+        packed = packed or pack_raw(raw)
         self._upsert(lambda: RawPageRecord(job_id=raw.job_id, url=raw.url, source=raw.source,
                                            fetched_at=raw.fetched_at, payload=packed))
         self.keep_validators(raw.url, raw.etag, raw.last_modified)
@@ -258,6 +259,11 @@ def close_job(db: Session | Connection, job_id: str, status: str,
     result = db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN)
                              .values(status=status, article_id=article_id, updated_at=utcnow()))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pack_raw(raw: RawPage) -> bytes:
+    """A raw page as kept: its JSON, zlib-compressed."""
+    return zlib.compress(raw.model_dump_json().encode("utf-8"), 6)
 
 
 def unpack_raw(payload: bytes) -> RawPage:
