@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,8 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.trafilatura_cli import _SETTINGS  # noqa: E402
-from tests.support.workers import COPYDESK, environment  # noqa: E402
+from tests.support.services import RedisServer, postgres_database  # noqa: E402
+from tests.support.workers import COPYDESK, environment, running_workers, wait_for  # noqa: E402
 
 ROBOTS = b"User-agent: *\nAllow: /\n"
 
@@ -113,6 +115,36 @@ def copydesk_run(feed: str, work: Path, extra_path: str) -> tuple[float, float, 
     return seconds, cpu, len(exported.splitlines())
 
 
+def distributed_run(feed: str, work: Path) -> tuple[float, float, int]:
+    """The four stage workers (as compose starts them) over a Redis and a PostgreSQL database
+    of their own: `copydesk submit FEED` until `status --wait` says no job is open. CPU is not
+    measured here (the workers' trees outlive the command): 0."""
+    folder = Path(tempfile.mkdtemp(dir=work))
+    redis = RedisServer(folder / "redis").start()
+    try:
+        with postgres_database() as database:
+            env = environment(database, redis.url, COPYDESK_HOST_RATE="1")
+            with running_workers(env, folder):
+                for stage in ("fetch", "clean", "extract", "store"):
+                    wait_for(partial(_ready, folder / f"worker-{stage}.log"), 180,
+                             f"the {stage} worker")
+                started = time.monotonic()
+                subprocess.run([COPYDESK, "submit", feed], cwd=folder, env=env, check=True,
+                               capture_output=True)
+                subprocess.run([COPYDESK, "status", "--wait", "--timeout", "600"], cwd=folder,
+                               env=env, check=True, capture_output=True)
+                seconds = time.monotonic() - started
+                exported = subprocess.run([COPYDESK, "export"], cwd=folder, env=env,
+                                          check=True, capture_output=True, text=True).stdout
+    finally:
+        redis.stop(kill=True)
+    return seconds, 0.0, len(exported.splitlines())
+
+
+def _ready(log: Path) -> bool:
+    return log.exists() and " ready." in log.read_text(errors="replace")
+
+
 def trafilatura_run(urls: list[str], work: Path) -> tuple[float, float, int]:
     folder = Path(tempfile.mkdtemp(dir=work))
     (folder / "urls.txt").write_text("\n".join(urls) + "\n")
@@ -148,6 +180,9 @@ def main() -> None:
                         help="a folder of .html.gz pages (the development corpus's fundus80/html)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--distributed", action="store_true",
+                        help="also the four workers over Redis and PostgreSQL (timed from "
+                             "submit, workers already up)")
     parser.add_argument("--copydesk-path", default="",
                         help="PYTHONPATH for copydesk (another checkout, for a before figure)")
     options = parser.parse_args()
@@ -158,6 +193,8 @@ def main() -> None:
         for _ in range(options.repeats):
             rows["copydesk"].append(copydesk_run(feed, work, options.copydesk_path))
             rows["trafilatura"].append(trafilatura_run(urls, work))
+            if options.distributed:
+                rows.setdefault("distributed", []).append(distributed_run(feed, work))
         stages = {} if options.copydesk_path else stage_cpu(feed, work)
     print(f"{len(urls)} pages, one host each, {1000 * options.latency:.0f} ms latency, "
           f"median of {options.repeats}\n")
@@ -172,6 +209,9 @@ def main() -> None:
         print(f"| {name} | {seconds:.1f} | {rates[name]:.1f} | {1000 * cpu / len(urls):.0f} "
               f"| {done:.0f} |")
     print(f"\ncopydesk / trafilatura pages/s: {rates['copydesk'] / rates['trafilatura']:.2f}x")
+    if "distributed" in rates:
+        print(f"distributed / copydesk run pages/s: "
+              f"{rates['distributed'] / rates['copydesk']:.2f}x")
     if stages:
         print("\n| stage | CPU ms/article |\n| --- | --- |")
         for stage, ms in stages.items():
