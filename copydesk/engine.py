@@ -23,6 +23,7 @@ from concurrent.futures import (
     ThreadPoolExecutor,
     wait,
 )
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -35,7 +36,7 @@ from services.fetch.discover import Discovery
 from services.fetch.ratelimit import MemoryRateLimiter
 from services.fetch.steps import accept_discovery, fetch_packed, keep_fetched, look_at_source
 from services.store.store import Stored, store_and_close
-from shared.errors import Postponed
+from shared.errors import Postponed, TransientError
 from shared.ledger import Ledger
 from shared.models import Article, CleanPage, FetchJob, Payload, RawPage
 from shared.stage import (
@@ -223,7 +224,12 @@ class Engine:
         if self._processes is None:
             return None
         work = read_body if stage == "clean" else extract
-        return self._processes.submit(_in_process, work, payload)
+        try:
+            return self._processes.submit(_in_process, work, payload)
+        except BrokenProcessPool:  # a pool process died (a page that kills it, the OOM killer)
+            log.warning("the process pool broke; the CPU stages go on in this process")
+            self._processes = None
+            return None
 
     def _local(self, stage: str, payload: Payload) -> tuple[Any, float]:
         started = time.thread_time()
@@ -241,6 +247,8 @@ class Engine:
             self._feed_pool()
         stage, payload = running.entered.stage, running.payload
         error = future.exception()
+        if isinstance(error, BrokenProcessPool):  # its process died under it: try it again
+            error = TransientError("worker_lost", f"a pool process died: {error}")
         if error is not None:
             self._settle(running.entered, payload, _raise(error), 0.0)
             return
