@@ -46,6 +46,11 @@ bench-fetch: install services
 bench-pipeline: install services
 	$(BIN)/python bench/pipeline/run.py
 
+.PHONY: bench-pipeline-real
+# `copydesk run FEED` against trafilatura's CLI on the corpus's real pages, a loopback host each.
+bench-pipeline-real: install
+	$(BIN)/python bench/pipeline/real.py --corpus $(CORPUS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info copydesk.db
 

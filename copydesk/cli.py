@@ -9,7 +9,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from copydesk import queries
@@ -35,20 +34,13 @@ def _sources(arguments: list[str]) -> list[Source]:
 def run(sources: Annotated[list[str], typer.Argument(help="URLs, files or folders")]) -> None:
     """Run the whole pipeline in this process (embedded mode: no Redis needed)."""
     from copydesk.pipeline import InProcess
+    from copydesk.progress import RunReport
 
     parsed = _sources(sources)
-    pipeline = InProcess(get_settings())
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("ingesting", total=None)
-        summary = pipeline.run(parsed, lambda done, total: bar.update(task, completed=done,
-                                                                      total=total))
-    for record in queries.articles_of_jobs(pipeline.ledger, pipeline.accepted_jobs):
-        words = len(record["text"].split())
-        typer.echo(f"stored  {record['id']:>5}  {words:>6} words  {record['title'] or '-'}"
-                   f"  <{record['url']}>")
-    for letter in queries.dead_letters_of_jobs(pipeline.ledger, pipeline.accepted_jobs):
-        typer.echo(f"dead    {letter['reason']:<18} {letter['url']}  ({letter['message']})")
+    report = RunReport(console=console)
+    pipeline = InProcess(get_settings(), listener=report)
+    with report:
+        summary = pipeline.run(parsed)
     typer.echo(f"accepted {summary.accepted}, stored {summary.stored}, "
                f"unchanged {summary.unchanged}, dead-lettered {summary.dead}")
 

@@ -1,4 +1,4 @@
-"""Running sources in this process, or handing them to the workers.
+"""Running sources in this process (copydesk.engine), or handing them to the workers.
 
 The stages' order and routing are shared.stage's one table, for both.
 """
@@ -7,26 +7,23 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from copydesk.engine import Engine, EngineLimits, Listener, StepObserver
 from copydesk.sources import Source
 from services.clean.clean import clean
 from services.clean.furniture import FurnitureIndex, MemoryFurniture
 from services.extract.extract import extract
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
-from services.fetch.steps import accept_local, discover_and_accept, fetch_and_keep, source_job
-from services.store.store import store_and_close
+from services.fetch.steps import accept_local, source_job
 from shared import runtime
 from shared.celery_app import DISCOVER_TASK, send
 from shared.errors import Postponed
 from shared.ledger import Ledger
-from shared.models import FetchJob, Payload, RawPage
+from shared.models import Payload, RawPage
 from shared.settings import Settings
-from shared.stage import RETRY_POLICY, RETRYABLE, entry_stage, run_step
-
-# Told about every step run here: its stage, its input and the seconds it took (benchmarks).
-StepObserver = Callable[[str, Payload, float], None]
+from shared.stage import RETRY_POLICY, RETRYABLE, STAGES, entry_stage, job_of, run_step
 
 
 @dataclass(frozen=True)
@@ -47,85 +44,75 @@ class Summary:
 
 
 class InProcess:
-    """All four stages in this process, on the same functions and ledger the workers use."""
+    """All stages in this process, on the same functions and ledger the workers use: the
+    concurrent engine (copydesk.engine) for runs, one step at a time for a replay's preparation."""
 
     def __init__(self, settings: Settings, client: HttpClient | None = None,
-                 observer: StepObserver | None = None):
-        self.observer = observer
+                 observer: StepObserver | None = None, listener: Listener | None = None):
+        self.observer, self.listener = observer, listener
         self.ledger: Ledger = runtime.ledger(settings)
         self.client = client or make_client(settings)
         # Furniture learned from this run's pages: one process, so memory is enough (the
         # workers share theirs in Redis).
         self.furniture: FurnitureIndex = MemoryFurniture()
+        self.limits = EngineLimits(fetch_threads=settings.run_fetch_threads,
+                                   processes=settings.run_processes,
+                                   policy=replace(RETRY_POLICY, patience=settings.patience))
         self.accepted_jobs: list[str] = []
 
-    def expand(self, source: Source) -> list[Payload]:
-        """The accepted jobs of a source, as fetch jobs or pages already in hand."""
-        if not source.is_url:
-            return accept_local(source.location, source.name, self.ledger)
-        job = source_job(source.name, source.location, self.ledger)
-        self.accepted_jobs.append(job.job_id)
-        found = self._step("discover", job, self._discover)
-        return found if isinstance(found, list) else []
+    def run(self, sources: Iterable[Source]) -> Summary:
+        """Expand every source, process every accepted job, and say how they ended."""
+        engine = self._engine()  # first: its process pool forks before any thread starts
+        try:
+            items: list[tuple[str, Payload]] = []
+            for source in sources:
+                items.extend(self._accept(source))
+            self.accepted_jobs.extend(job_of(payload)[0] for _, payload in items)
+            if self.listener is not None:
+                self.listener.accepted(len(items))
+            engine.run(items)
+        finally:
+            engine.close()
+        self.accepted_jobs.extend(engine.found_jobs)
+        return Summary.of(self.ledger.statuses(self.accepted_jobs))
 
-    def process(self, payload: Payload) -> None:
-        """Carry one job through the remaining stages."""
-        raw = self._step("fetch", payload, self._fetch) if isinstance(payload, FetchJob) \
-            else payload
-        if isinstance(raw, RawPage):
-            self._chain(raw, start="clean")
+    def finish(self, restarts: Iterable[tuple[str, Payload]], *, pool: bool = True) -> None:
+        """Carry (stage, payload) pairs to the end together (replays, retried dead letters)."""
+        engine = self._engine(pool)
+        try:
+            engine.run(restarts)
+        finally:
+            engine.close()
 
     def resume(self, stage: str, payload: Payload) -> None:
-        """Carry a payload from `stage` to the end (a replay, a retried dead letter)."""
-        if stage == "discover":
-            found = self._step("discover", payload, self._discover)
-            for item in found if isinstance(found, list) else []:
-                self.process(item)
-        elif stage == "fetch":
-            self.process(payload)
-        else:
-            self._chain(payload, start=stage)
+        """Carry a payload from `stage` to the end (a replay, a retried dead letter); one page
+        is not worth starting a process pool for."""
+        self.finish([(stage, payload)], pool=False)
 
     def prepare(self, stage: str, raw: RawPage) -> Payload | None:
         """Run the stages before `stage` on a raw page; the payload `stage` takes, or None."""
-        return self._chain(raw, start="clean", stop=stage)
-
-    def _chain(self, payload: Payload | None, start: str, stop: str = "") -> Payload | None:
-        works: dict[str, Callable] = {
-            "clean": lambda raw: clean(raw, self.furniture), "extract": extract,
-            "store": lambda article: store_and_close(article, self.ledger)}
-        names = list(works)
-        for name in names[names.index(start):]:
-            if name == stop or payload is None:
-                return payload
-            result = self._step(name, payload, works[name])
+        payload: Payload | None = raw
+        works: dict[str, Callable] = {"clean": lambda page: clean(page, self.furniture),
+                                      "extract": extract}
+        for name in STAGES[STAGES.index("clean"):STAGES.index(stage)]:
+            result = self._step(name, payload, works[name]) if payload is not None else None
             payload = result if isinstance(result, Payload) else None
         return payload
 
-    def run(self, sources: Iterable[Source],
-            progress: Callable[[int, int], None] | None = None) -> Summary:
-        """Expand every source, process every accepted job, and say how they ended."""
-        payloads = [payload for source in sources for payload in self.expand(source)]
-        self.accepted_jobs.extend(_job_ids(payloads))
-        for done, payload in enumerate(payloads, 1):
-            self.process(payload)
-            if progress:
-                progress(done, len(payloads))
-        return Summary.of(self.ledger.statuses(self.accepted_jobs))
+    def _engine(self, pool: bool = True) -> Engine:
+        limits = self.limits if pool else replace(self.limits, processes=1)
+        return Engine(self.ledger, self.client, self.furniture, limits,
+                      listener=self.listener, observer=self.observer)
 
-    def _discover(self, job: FetchJob) -> list[Payload]:
-        return discover_and_accept(job, self.client, self.ledger)
-
-    def _fetch(self, job: FetchJob) -> RawPage | None:
-        return fetch_and_keep(job, self.client, self.ledger)
+    def _accept(self, source: Source) -> list[tuple[str, Payload]]:
+        """A source's first work: a URL is looked at (discover), files are accepted here."""
+        if not source.is_url:
+            return [(entry_stage(payload), payload)
+                    for payload in accept_local(source.location, source.name, self.ledger)]
+        return [("discover", source_job(source.name, source.location, self.ledger))]
 
     def _step(self, stage: str, payload: Payload, work: Callable) -> object:
-        started = time.perf_counter()
-        try:
-            return self._retrying(lambda: run_step(stage, payload, work, self.ledger))
-        finally:
-            if self.observer is not None:
-                self.observer(stage, payload, time.perf_counter() - started)
+        return self._retrying(lambda: run_step(stage, payload, work, self.ledger))
 
     @staticmethod
     def _retrying(call: Callable) -> object:
@@ -138,10 +125,6 @@ class InProcess:
             except RETRYABLE:
                 time.sleep(RETRY_POLICY.delay(attempt))
         raise AssertionError("unreachable")
-
-
-def _job_ids(payloads: Iterable[Payload]) -> list[str]:
-    return [payload.job_id for payload in payloads if isinstance(payload, FetchJob | RawPage)]
 
 
 def submit(source: Source, ledger: Ledger) -> int:

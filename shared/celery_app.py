@@ -5,6 +5,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,8 @@ TAKEN_KEY = "copydesk:taken"
 PUBLISH_COPIES = "copydesk_publish_copies"
 # The app's setting for the kill test hook (settings.debug_kill_at).
 KILL_AT = "copydesk_debug_kill_at"
+# The app's setting for how long a host may ask us to wait (settings.patience).
+PATIENCE = "copydesk_patience"
 # A stage that overran its soft time limit (stuck on a database that went away, say) is tried
 # again like any infrastructure trouble; the attempt cap still ends a page that always overruns.
 WORKER_RETRYABLE = (*RETRYABLE, SoftTimeLimitExceeded)
@@ -111,6 +114,7 @@ def make_app(settings: Settings) -> Celery:
     )
     app.conf[PUBLISH_COPIES] = max(1, settings.debug_publish_copies)
     app.conf[KILL_AT] = settings.debug_kill_at
+    app.conf[PATIENCE] = settings.patience
     return app
 
 
@@ -149,7 +153,9 @@ def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
         log.info("second copy of a %s message skipped", stage)
         STAGE_OUTCOMES.labels(stage, "duplicate").inc()
         return None
-    result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger(), WORKER_RETRYABLE)
+    policy = replace(RETRY_POLICY, patience=current_app.conf.get(PATIENCE, RETRY_POLICY.patience))
+    result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger(), WORKER_RETRYABLE,
+                      policy)
     if isinstance(result, Payload) and stage in NEXT_STAGE:
         send(NEXT_STAGE[stage], result)
     count_done(stage)

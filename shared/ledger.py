@@ -45,12 +45,13 @@ class Ledger:
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
         self.max_wait = timedelta(seconds=max_wait_seconds)
+        self._batch: Connection | None = None  # the open transaction of batch(), if any
 
     @property
     def engine(self) -> Engine:
         """The database engine under the ledger's sessions."""
-        bind: Engine = self.sessions.kw["bind"]
-        return bind
+        bind = self.sessions.kw["bind"]
+        return bind.engine if isinstance(bind, Connection) else bind
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -58,9 +59,31 @@ class Ledger:
             yield session
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make the ledger's writes (and a store's, through `sessions`) one transaction until
+        the block ends: many steps' writes for one commit. For one thread, the engine's loop."""
+        if self._batch is not None:
+            yield
+            return
+        plain = self.sessions
+        with self.engine.begin() as connection:
+            self._batch = connection
+            # Sessions join the transaction; each gets a savepoint, so one that fails on a key
+            # (a second dead letter, a store conflict) rolls back alone.
+            self.sessions = sessionmaker(bind=connection, expire_on_commit=False,
+                                         join_transaction_mode="create_savepoint")
+            try:
+                yield
+            finally:
+                self.sessions, self._batch = plain, None
+
+    @contextmanager
     def _statement(self) -> Iterator[Connection]:
         """A connection on which each statement commits by itself: a job's step is one UPDATE,
         and one round trip, where a transaction around it would add BEGIN and COMMIT."""
+        if self._batch is not None:
+            yield self._batch
+            return
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             yield connection
 
@@ -159,9 +182,10 @@ class Ledger:
         except IntegrityError:
             return False
 
-    def keep_raw(self, raw: RawPage) -> None:
-        """Keep the download, compressed, and its validators for the next conditional GET."""
-        packed = zlib.compress(raw.model_dump_json().encode("utf-8"), 6)
+    def keep_raw(self, raw: RawPage, packed: bytes = b"") -> None:
+        """Keep the download, compressed, and its validators for the next conditional GET;
+        `packed` is pack_raw(raw) when the caller made it already (off the writer's thread)."""
+        packed = packed or pack_raw(raw)
         self._upsert(lambda: RawPageRecord(job_id=raw.job_id, url=raw.url, source=raw.source,
                                            fetched_at=raw.fetched_at, payload=packed))
         self.keep_validators(raw.url, raw.etag, raw.last_modified)
@@ -235,6 +259,13 @@ def close_job(db: Session | Connection, job_id: str, status: str,
     result = db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN)
                              .values(status=status, article_id=article_id, updated_at=utcnow()))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def pack_raw(raw: RawPage) -> bytes:
+    """A raw page as kept: its JSON, zlib-compressed."""
+    # Level 1: 2.3 ms a page on the development corpus against 6.7 at level 6, for a page
+    # kept at 22% of its size instead of 18%.
+    return zlib.compress(raw.model_dump_json().encode("utf-8"), 1)
 
 
 def unpack_raw(payload: bytes) -> RawPage:

@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     # dead letter with the host's status, once it is this old (seconds since it was accepted).
     max_wait_seconds: int = 24 * 3600
     task_time_limit: int = 300
+    # A host whose Retry-After (429, 503) asks for a longer pause than this (seconds) is given
+    # up on at once: its page is a dead letter with the host's status. Shorter pauses are
+    # waited out, by the workers and by `copydesk run` alike.
+    patience: float = 300.0
+    # `copydesk run`: downloads in flight at once (one per host), and processes for the CPU
+    # stages (0: one per core; 1: none, all in the run's own process).
+    run_fetch_threads: int = 64
+    run_processes: int = 0
     # How often (seconds) beat runs the sweeper that re-enqueues jobs left open past their lease.
     sweep_seconds: float = 60.0
     sources_file: str = "sources.toml"

@@ -72,6 +72,9 @@ class RetryPolicy:
     cap: float = 120.0
     jitter: bool = True
     max_postpone: float = 300.0
+    # A host asking for a longer pause than this (Retry-After) is given up on at once: the page
+    # becomes a dead letter with the host's status (settings.patience).
+    patience: float = 300.0
 
     def delay(self, attempt: int) -> float:
         """Seconds before retry number `attempt` (1 for the first retry)."""
@@ -146,7 +149,8 @@ def enter(stage: str, payload: Payload, ledger: "Ledger") -> Entered | Settled[A
 
 def settle(entered: Entered, ledger: "Ledger", result: Any = None,
            error: BaseException | None = None,
-           retryable: tuple[type[BaseException], ...] = RETRYABLE) -> Settled[Any]:
+           retryable: tuple[type[BaseException], ...] = RETRYABLE,
+           policy: RetryPolicy = RETRY_POLICY) -> Settled[Any]:
     """Record how the work of an entered step ended: handed on, to retry, or a dead letter."""
     stage, context = entered.stage, entered.context
     if error is None:
@@ -158,6 +162,10 @@ def settle(entered: Entered, ledger: "Ledger", result: Any = None,
         return Settled("ok", result)
     if isinstance(error, Postponed):
         waited = ledger.release(entered.job_id, stage)  # waiting for a host is no attempt
+        if error.delay > policy.patience and not error.ours:
+            return give_up(entered, ledger, error.reason,
+                           f"{error}: longer than the patience of {policy.patience:.0f}s "
+                           "(COPYDESK_PATIENCE)")
         if waited > ledger.max_wait and not error.ours:  # a host saying "later" for ever
             return give_up(entered, ledger, error.reason, f"still told to wait after {waited}: "
                                                         f"{error}")
@@ -192,7 +200,8 @@ def give_up(entered: Entered, ledger: "Ledger", reason: str, message: str) -> Se
 
 
 def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: "Ledger",
-             retryable: tuple[type[BaseException], ...] = RETRYABLE) -> R | None:
+             retryable: tuple[type[BaseException], ...] = RETRYABLE,
+             policy: RetryPolicy = RETRY_POLICY) -> R | None:
     """Run one stage's work on a payload; None when the job is closed or was dead-lettered.
 
     Transient failures are raised again for the caller to retry, until the ledger's attempt cap
@@ -205,7 +214,7 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: "Ledger",
         with timed(stage):
             result = work(payload)
     except Exception as error:
-        settled = settle(entered, ledger, error=error, retryable=retryable)
+        settled = settle(entered, ledger, error=error, retryable=retryable, policy=policy)
     else:
         settled = settle(entered, ledger, result)
     if settled.error is not None:

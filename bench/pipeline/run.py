@@ -291,15 +291,16 @@ class Profiled:
     seconds: float
     pages: int
     payloads: dict[str, list[Payload]]
-    stages: dict[str, float]  # seconds in each stage step (ledger calls included)
+    stages: dict[str, float]  # CPU seconds in each stage step (ledger calls included)
     stats: pstats.Stats
     database: str
 
 
 def profile_in_process(site: Site, database_url: str, label: str) -> Profiled:
     """The in-process pipeline under cProfile, keeping each stage's input payload."""
+    # One process (no pool): the profiler sees every stage.
     os.environ.update(environment(database_url, "redis://127.0.0.1:1/0",
-                                  COPYDESK_HOST_RATE=str(HOST_RATE)))
+                                  COPYDESK_HOST_RATE=str(HOST_RATE), COPYDESK_RUN_PROCESSES="1"))
     from copydesk.pipeline import InProcess
     from copydesk.sources import source_from_argument
     from shared.settings import get_settings
@@ -373,7 +374,8 @@ PROFILED_STEPS = [  # (label, file suffix, function): cumulative time in the pro
     ("ledger: handoff (each stage)", "shared/ledger.py", "handoff"),
     ("fetch: download", "services/fetch/fetch.py", "fetch"),
     ("fetch: keep raw page", "shared/ledger.py", "keep_raw"),
-    ("clean", "services/clean/clean.py", "clean"),
+    ("clean: body reader", "services/clean/clean.py", "read_body"),
+    ("clean: furniture judge", "services/clean/clean.py", "judge_body"),
     ("extract", "services/extract/extract.py", "extract"),
     ("extract: entities", "services/extract/entities.py", "analyse"),
     ("store: article and revision", "services/store/store.py", "store"),
@@ -491,7 +493,7 @@ def profile_section(profiled: Profiled) -> list[str]:
         f"The in-process stages on {profiled.database} (a fresh database), in the benchmark's "
         "own process under cProfile: "
         f"{profiled.seconds:.1f} s for {pages} pages ({1000 * profiled.seconds / pages:.0f} ms "
-        "a page with the profiler's overhead). Time in each stage step (ledger calls "
+        "a page with the profiler's overhead). CPU time of each stage step (ledger calls "
         "included):", "",
         "| stage | ms / page | share |", "|---|---:|---:|"]
     lines += [f"| {stage} | {1000 * seconds / pages:.1f} | {seconds / total:.0%} |"

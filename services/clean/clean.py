@@ -5,6 +5,7 @@ the furniture news sites share (curated phrases), what this site repeats on page
 (the learned index, when one is passed in) and paragraphs repeated within the page.
 """
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from services.clean import plaintext
@@ -15,14 +16,33 @@ from shared.errors import PermanentError
 from shared.models import Byline, CleanPage, RawPage, Removal
 
 
+@dataclass(frozen=True)
+class Body:
+    """A page's body as read, before the site's furniture is judged: pure work on one page."""
+
+    sequence: list[plaintext.Item]
+    removed: list[Removal]
+
+
 def clean(raw: RawPage, furniture: FurnitureIndex | None = None) -> CleanPage:
     """Clean one page; raise PermanentError("empty_text") when no paragraph is left."""
+    return judge_body(raw, read_body(raw), furniture)
+
+
+def read_body(raw: RawPage) -> Body:
+    """The page's paragraphs and what the body reader cut: no state, so any process may run it."""
     if raw.is_html:
         extraction = read_body(raw.body, raw.final_url)
         sequence: list[plaintext.Item] = [Paragraph(text) for text in extraction.paragraphs]
         removed = [Removal(text=text, reason=reason) for text, reason in extraction.removed]
     else:
         sequence, removed = plaintext.items(raw.body), []
+    return Body(sequence, removed)
+
+
+def judge_body(raw: RawPage, body: Body, furniture: FurnitureIndex | None = None) -> CleanPage:
+    """Cut the furniture the site repeats (the index learns from this page too) and the rest."""
+    sequence = body.sequence
     paragraphs = [item for item in sequence if isinstance(item, Paragraph)]
     # Observed before judging, so a page counts towards its own verdict the same way on every
     # delivery: the first and a redelivered one see the same counts.
@@ -31,7 +51,7 @@ def clean(raw: RawPage, furniture: FurnitureIndex | None = None) -> CleanPage:
     judge(paragraphs, lambda text: fingerprint(text) in templates)
     if not raw.is_html:
         plaintext.mark_teasers(sequence)
-    return _page(raw, sequence, removed)
+    return _page(raw, sequence, list(body.removed))
 
 
 def site_of(raw: RawPage) -> str:

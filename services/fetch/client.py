@@ -26,7 +26,7 @@ from services.fetch.response import (
 from services.fetch.robots import RobotsPolicy
 from services.fetch.transport import Pin, PinnedAdapter, PinnedRequest
 from services.fetch.urls import normalize_url
-from shared.errors import PermanentError, TransientError
+from shared.errors import PermanentError
 from shared.settings import Settings
 
 # Download and decode_body are part of this module's interface (the contract names them here).
@@ -134,7 +134,7 @@ class HttpClient:
         for attempt, pin in enumerate(pins, 1):
             remaining = guard.remaining()
             if remaining <= 0:
-                raise TransientError("timeout", f"deadline of {self.limits.deadline}s passed")
+                raise PermanentError("timeout", f"deadline of {self.limits.deadline}s passed")
             timeout = (min(self.limits.connect_timeout, remaining),
                        min(self.limits.read_timeout, remaining))
             request.pin = pin

@@ -116,7 +116,7 @@ def _chunks(response: requests.Response, guard: Guard) -> Iterator[bytes]:
     try:
         while True:
             if guard.remaining() <= 0:
-                raise TransientError("timeout", "the body did not finish before the deadline")
+                raise PermanentError("timeout", "the body did not finish before the deadline")
             data = response.raw.read1(CHUNK, decode_content=False)
             if not data:
                 break
@@ -124,13 +124,15 @@ def _chunks(response: requests.Response, guard: Guard) -> Iterator[bytes]:
     except (Urllib3Error, OSError, ValueError) as error:
         raise network_error(error, guard) from error
     if guard.fired:  # the watchdog cut the socket: the body ended early, not complete
-        raise TransientError("timeout", "the body did not finish before the deadline")
+        raise PermanentError("timeout", "the body did not finish before the deadline")
 
 
 def network_error(error: BaseException, guard: Guard) -> StageError:
     """What a failed exchange means: timeout, tls_error or connection_error."""
     if guard.fired or guard.remaining() <= 0:
-        return TransientError("timeout", "no complete answer before the deadline")
+        # The server kept the connection busy for the page's whole budget (it drips): trying
+        # again would spend that budget again, so the page ends here.
+        return PermanentError("timeout", "no complete answer before the deadline")
     if isinstance(error, requests.Timeout | socket.timeout) or "timed out" in str(error):
         return TransientError("timeout", str(error))
     if isinstance(error, requests.exceptions.SSLError):

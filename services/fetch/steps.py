@@ -11,7 +11,7 @@ from services.fetch.options import rate_of, since_of
 from services.fetch.urls import normalize_url
 from services.fetch.warc import warc_pages
 from shared.errors import PermanentError
-from shared.ledger import Ledger
+from shared.ledger import Ledger, pack_raw
 from shared.models import DeadLetter, FetchJob, Payload, RawPage, utcnow
 
 
@@ -20,13 +20,20 @@ def fetch_and_keep(job: FetchJob, client: HttpClient, ledger: Ledger) -> RawPage
     return keep_fetched(fetch(job, client, **ledger.validators(job.url)), ledger)
 
 
-def keep_fetched(raw: RawPage, ledger: Ledger) -> RawPage | None:
-    """Keep a download (a 304 closes its job as unchanged: None)."""
+def keep_fetched(raw: RawPage, ledger: Ledger, packed: bytes = b"") -> RawPage | None:
+    """Keep a download (a 304 closes its job as unchanged: None); `packed`: pack_raw(raw)."""
     if raw.status == 304:
         ledger.close(raw.job_id, "unchanged")
         return None
-    ledger.keep_raw(raw)
+    ledger.keep_raw(raw, packed)
     return raw
+
+
+def fetch_packed(job: FetchJob, client: HttpClient, **validators: str | None
+                 ) -> tuple[RawPage, bytes]:
+    """fetch() and the page packed for keeping: the CPU of both in the fetch's own thread."""
+    raw = fetch(job, client, **validators)
+    return raw, (pack_raw(raw) if raw.status != 304 else b"")
 
 
 def discover_and_accept(job: FetchJob, client: HttpClient, ledger: Ledger) -> list[Payload]:

@@ -1,6 +1,6 @@
 """The store stage: upsert an article by its canonical URL, one revision per distinct text."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -26,6 +26,7 @@ class Stored:
     outcome: Outcome
     article_id: int
     revision: int
+    duplicate_of: int | None = None  # the earlier article this one is a near-copy of
 
 
 def store(article: Article, sessions: sessionmaker, *, close: bool = False) -> Stored:
@@ -53,6 +54,7 @@ def store(article: Article, sessions: sessionmaker, *, close: bool = False) -> S
                 # Last: its lock is held until the commit. The signature, CPU work, is made
                 # before that lock, and only for a text that changed.
                 classify(session, record, signature(article.text))
+                stored = replace(stored, duplicate_of=record.duplicate_of)
             return stored
     except IntegrityError as error:
         # Another worker inserted the same canonical URL first: a retry finds its row.

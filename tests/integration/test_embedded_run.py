@@ -34,6 +34,14 @@ def test_the_examples_are_stored_once(ran: dict[str, Any]) -> None:
     assert set(ran["records"]) == set(SEEDS)
 
 
+def test_each_job_has_a_line_that_says_what_happened_to_it(ran: dict[str, Any]) -> None:
+    for run, outcome in (("first", "stored"), ("again", "unchanged")):
+        lines = ran[run].splitlines()[:-1]
+        assert sorted(Path(line[line.rindex("<") + 1:-1]).name for line in lines) \
+            == sorted(SEEDS), lines
+        assert all(line.split()[0] == outcome for line in lines), (run, lines)
+
+
 @pytest.mark.parametrize("name", sorted(SEEDS))
 def test_news_paragraphs_are_kept_and_the_template_cut(ran: dict[str, Any], name: str) -> None:
     paragraphs = ran["records"][name]["text"].split("\n\n")

@@ -20,7 +20,7 @@ from services.fetch.discover import discover
 from services.fetch.fetch import fetch
 from services.fetch.ratelimit import MemoryRateLimiter
 from services.fetch.robots import MemoryRobotsCache, RobotsPolicy
-from services.fetch.stage import fetch_and_keep
+from services.fetch.steps import fetch_and_keep
 from shared import runtime
 from shared.errors import PermanentError, StageError, TransientError
 from shared.models import FetchJob
@@ -211,8 +211,8 @@ def reason_of(client: HttpClient, url: str) -> tuple[type[StageError], str]:
     ("/forbidden", PermanentError, "http_403"),
     ("/error", TransientError, "http_500"),
     ("/unavailable", TransientError, "http_503"),
-    ("/drip", TransientError, "timeout"),
-    ("/drip-headers", TransientError, "timeout"),
+    ("/drip", PermanentError, "timeout"),  # its budget spent: no second try
+    ("/drip-headers", PermanentError, "timeout"),
     ("/huge", PermanentError, "too_large"),
     ("/endless", PermanentError, "too_large"),
     ("/gzip-bomb", PermanentError, "too_large"),

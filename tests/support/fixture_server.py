@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import gzip
 import hashlib
+import itertools
 import json
 import re
 import signal
@@ -283,6 +284,11 @@ class FixtureSite:
             return Reply(200, {"Content-Type": HTML}, self._huge())
         if name == "slow":
             return Reply(200, {"Content-Type": HTML}, self._drip(), length=SLOW_SECONDS)
+        if name == "drip-forever":
+            return Reply(200, {"Content-Type": HTML}, self._drip(forever=True))
+        if name == "retry-after-hour":
+            return Reply(503, {"Content-Type": HTML, "Retry-After": "3600"},
+                         b"<html><body><h1>Down for maintenance</h1></body></html>")
         if name == "gzip-bomb":
             return Reply(200, {"Content-Type": HTML, "Content-Encoding": "gzip"}, gzip_bomb())
         if name == "xml-bomb.xml":
@@ -309,10 +315,11 @@ class FixtureSite:
             sent += len(piece)
             yield piece
 
-    def _drip(self) -> Iterator[bytes]:
-        """One byte a second for a minute: `<html>` and spaces, never a whole page in time."""
+    def _drip(self, forever: bool = False) -> Iterator[bytes]:
+        """One byte a second for a minute (or for ever, chunked): `<html>` and spaces, never
+        a whole page in time."""
         text = b"<html>".ljust(SLOW_SECONDS, b" ")
-        for byte in text:
+        for byte in itertools.cycle(text) if forever else text:
             if self._stopping.wait(1):
                 return
             yield bytes([byte])

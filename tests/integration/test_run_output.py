@@ -1,0 +1,63 @@
+"""`copydesk run` says what happened to each job, by the job's own URL, one line each."""
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.support.fixture_server import FixtureSite
+from tests.support.workers import copydesk, environment
+
+MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "site" / "_expected"
+                       / "manifest.json").read_text())
+OUTCOMES = ("stored", "revised", "unchanged", "near-copy", "dead", "skipped")
+
+
+def job_lines(stdout: str) -> list[str]:
+    """The per-job lines of a run's output (the last line is the summary)."""
+    *lines, summary = stdout.strip().splitlines()
+    assert summary.startswith("accepted ")
+    assert all(line.split()[0] in OUTCOMES for line in lines), lines
+    return lines
+
+
+def url_of(line: str) -> str:
+    """The job's URL a line names: in angle brackets, or after a dead letter's reason."""
+    if "<" in line:
+        return line[line.rindex("<") + 1:line.rindex(">")]
+    return line.split()[2]
+
+
+def test_a_home_page_and_a_feed_give_one_line_per_job_with_its_own_url(
+        site: FixtureSite, tmp_path: Path) -> None:
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0",
+                      COPYDESK_MAX_ATTEMPTS="2")
+    ran = copydesk("run", site.url("/"), site.url("/feeds/atom.xml"), env=env, cwd=tmp_path,
+                   timeout=300)
+    lines = job_lines(ran.stdout)
+    accepted = int(ran.stdout.strip().splitlines()[-1].split(",")[0].split()[1])
+    paths = [urlsplit(url_of(line)).path for line in lines]
+    assert len(lines) == accepted, lines
+    assert len(set(paths)) == len(paths), f"a job named twice: {lines}"
+    assert set(MANIFEST["pages"]["/"]) <= set(paths)
+
+
+def test_a_near_copy_says_of_which_article(site: FixtureSite, tmp_path: Path) -> None:
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0")
+    original, copy = MANIFEST["duplicates"][0]
+    first = job_lines(copydesk("run", site.url(original), env=env, cwd=tmp_path).stdout)
+    second = job_lines(copydesk("run", site.url(copy), env=env, cwd=tmp_path).stdout)
+    article_id = first[0].split()[1]
+    assert first[0].startswith("stored") and site.url(original) in first[0]
+    assert second[0].startswith("near-copy") and f" of {article_id} " in second[0], second
+    assert site.url(copy) in second[0]
+
+
+def test_pages_run_again_each_say_unchanged_by_their_own_url(site: FixtureSite,
+                                                           tmp_path: Path) -> None:
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0")
+    pages = [site.url(path) for path in MANIFEST["pages"]["/world/"][:2]]
+    copydesk("run", *pages, env=env, cwd=tmp_path)
+    again = job_lines(copydesk("run", *pages, env=env, cwd=tmp_path).stdout)
+    assert len(again) == len(pages), again  # a 304 is a job that ended too
+    assert sorted(url_of(line) for line in again) == sorted(pages)
+    assert all(line.startswith("unchanged") for line in again), again
