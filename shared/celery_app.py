@@ -15,6 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shared import runtime
 from shared.codec import decode, encode
+from shared.liveness import Claim, current_worker
 from shared.models import Payload
 from shared.observability import STAGE_OUTCOMES
 from shared.settings import Settings, get_settings
@@ -136,11 +137,19 @@ def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
         log.info("second copy of a %s message skipped", stage)
         STAGE_OUTCOMES.labels(stage, "duplicate").inc()
         return None
-    result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger())
+    result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger(),
+                      claim_of(current_task.request))
     if isinstance(result, Payload) and stage in NEXT_STAGE:
         send(NEXT_STAGE[stage], result)
     count_done(stage)
     return result
+
+
+def claim_of(request: Any) -> Claim | None:
+    """This process's claim on the step the message `request` starts (None without a
+    heartbeat: a task run eagerly, or a process that is no worker)."""
+    worker, task_id = current_worker(), getattr(request, "id", None)
+    return Claim(worker, task_id) if worker and task_id else None
 
 
 def second_copy(request: Any) -> bool:

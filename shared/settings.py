@@ -32,8 +32,10 @@ class Settings(BaseSettings):
     # dead letter with the host's status, once it is this old (seconds since it was accepted).
     max_wait_seconds: int = 24 * 3600
     task_time_limit: int = 300
-    # How often (seconds) beat runs the sweeper that re-enqueues jobs left open past their lease.
-    sweep_seconds: float = 60.0
+    # How often (seconds) beat runs the sweeper: it re-enqueues jobs left open past their lease,
+    # and those of workers whose heartbeat is gone. A dead worker's jobs go again within
+    # the heartbeat TTL (20 s) plus this, which keeps recovery well under a minute.
+    sweep_seconds: float = 10.0
     sources_file: str = "sources.toml"
     log_json: bool = False
     # Workers serve Prometheus metrics on this port (0: off).

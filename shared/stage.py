@@ -16,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.errors import PermanentError, Postponed, TransientError
 from shared.ledger import Ledger
+from shared.liveness import Claim
 from shared.models import Article, CleanPage, DeadLetter, FetchJob, Payload, RawPage
 from shared.observability import DEAD_LETTERS, STAGE_OUTCOMES, timed
 
@@ -48,17 +49,19 @@ def job_of(payload: Payload) -> tuple[str, str, str]:
     raise TypeError(f"not a stage payload: {type(payload).__name__}")
 
 
-def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> R | None:
-    """Run one stage's work on a payload; None when the job is closed or was dead-lettered.
+def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger,
+             claim: Claim | None = None) -> R | None:
+    """Run one stage's work on a payload; None when the job is closed or was dead-lettered,
+    or when the step was given to another worker meanwhile (`claim`, lost: see the sweeper).
 
     Transient failures are raised again for the caller to retry, until the ledger's attempt cap
     makes them a dead letter. Anything else unexpected becomes a dead letter at once.
     """
     job_id, url, source = job_of(payload)
     context = {"job_id": job_id, "url": url, "stage": stage, "source": source}
-    begin = ledger.begin(job_id, stage)
+    begin = ledger.begin(job_id, stage, claim)
     if not begin.proceed:
-        log.info("job already closed, skipping", extra=context)
+        log.info("job already closed or its message replaced, skipping", extra=context)
         STAGE_OUTCOMES.labels(stage, "skipped").inc()
         return None
 
@@ -76,8 +79,13 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger) -> 
         started = time.perf_counter()
         with timed(stage):
             result = work(payload)
-        if isinstance(result, Payload) and stage in NEXT_STAGE:
-            ledger.handoff(job_id, stage, NEXT_STAGE[stage])
+        if isinstance(result, Payload) and stage in NEXT_STAGE \
+                and not ledger.handoff(job_id, stage, NEXT_STAGE[stage], claim):
+            # Too late: the sweeper found this step stuck and gave it to another worker.
+            log.warning("%s result dropped: the step was given to another worker", stage,
+                        extra=context)
+            STAGE_OUTCOMES.labels(stage, "superseded").inc()
+            return None
         STAGE_OUTCOMES.labels(stage, "ok").inc()
         log.info("%s done in %.0f ms", stage, 1000 * (time.perf_counter() - started),
                  extra=context)
