@@ -121,7 +121,7 @@ def worker_report(ledger: Ledger, live: dict[str, dict[str, Any]]) -> dict[str, 
         per_stage[stage_of(worker)] = per_stage.get(stage_of(worker), 0) + 1
     with ledger.session() as session:
         holders = session.execute(select(Job.worker, func.count()).where(
-            Job.status == "open", Job.worker.is_not(None)).group_by(Job.worker)).all()
+            Job.status == "open", Job.claimed_at.is_not(None)).group_by(Job.worker)).all()
     dead = {worker: count for worker, count in holders if worker not in live}
     return {"live": per_stage, "held_by_dead": sum(dead.values()), "dead_holders": dead}
 

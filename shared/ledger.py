@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import DeadLetterRecord, Job, RawPageRecord, UrlValidator
-from shared.liveness import Claim
+from shared.liveness import Claim, current_claim
 from shared.models import DeadLetter, RawPage, utcnow
 from shared.records import as_utc
 
@@ -69,8 +69,14 @@ class Ledger:
                 return None
             job_id = new_job_id()
             now = utcnow()
+            # Accepted by a worker's step (a feed's, a sitemap's): named after it until its own
+            # first step begins, so that the sweeper finds it if that worker dies before its
+            # message is sent.
+            claim = current_claim()
             session.add(Job(id=job_id, url=url, source=source, hints=hints or {}, stage=stage,
-                            created_at=now, updated_at=now, lease_until=now + self.lease))
+                            created_at=now, updated_at=now, lease_until=now + self.lease,
+                            worker=claim.worker if claim else None,
+                            task_id=claim.task_id if claim else None))
             return job_id
 
     def seen(self, urls: Iterable[str]) -> set[str]:
@@ -117,11 +123,13 @@ class Ledger:
 
     def handoff(self, job_id: str, done: str, following: str,
                 claim: Claim | None = None) -> bool:
-        """`done` finished and sends the job on to `following`: its count starts again there,
-        and the claim is let go. False when the job is closed, or the claim was lost (the
-        sweeper gave the step to another worker): then the result must not be sent on.
+        """`done` finished and sends the job on to `following`: its count starts again there.
+        False when the job is closed, or the claim was lost (the sweeper gave the step to
+        another worker): then the result must not be sent on.
 
-        The stage stays when the job is further along already (a restart passing through).
+        The worker stays named until the next stage begins: were it killed before its message
+        to `following` left, the sweeper still finds the job. The stage stays when the job is
+        further along already (a restart passing through).
         """
         now = utcnow()
         wanted = [Job.id == job_id, Job.status == OPEN]
@@ -133,7 +141,7 @@ class Ledger:
                 stage=case((moves, following), else_=Job.stage),
                 attempts=case((moves, 0), else_=Job.attempts),
                 updated_at=now, lease_until=now + self.lease,
-                worker=None, task_id=None, claimed_at=None).returning(Job.id)).first()
+                claimed_at=None).returning(Job.id)).first()
         return row is not None
 
     def release(self, job_id: str, stage: str) -> timedelta:
@@ -223,7 +231,8 @@ class Ledger:
             return list(jobs)
 
     def held(self, limit: int = 5000) -> list[Job]:
-        """Open jobs whose step a worker has claimed (the sweeper checks those workers live)."""
+        """Open jobs a worker has claimed, in a step or handing it on (the sweeper checks
+        that those workers live)."""
         with self.session() as session:
             return list(session.scalars(select(Job).where(Job.status == OPEN,
                                                           Job.worker.is_not(None))
@@ -253,11 +262,40 @@ class Ledger:
         superseded = func.coalesce(Job.superseded, "") + f" {task_id}"
         with self.session() as session:
             return session.scalar(
-                update(Job).where(Job.id == job_id, Job.status == OPEN, Job.worker.is_(None),
+                update(Job).where(Job.id == job_id, Job.status == OPEN,
+                                  Job.claimed_at.is_(None),
                                   or_(Job.superseded.is_(None),
                                       not_(Job.superseded.contains(task_id, autoescape=True))))
                 .values(superseded=superseded, updated_at=now, lease_until=now + self.lease)
                 .returning(Job))
+
+    def messages_sent(self, task_id: str | None) -> None:
+        """The jobs the step of message `task_id` accepted have their messages sent: they
+        are no longer that worker's to answer for."""
+        if not task_id:
+            return
+        with self._statement() as db:
+            db.execute(update(Job).where(Job.task_id == task_id, Job.status == OPEN,
+                                         Job.claimed_at.is_(None), Job.attempts == 0)
+                       .values(worker=None, task_id=None))
+
+    def waiting(self, stages: Iterable[str], before: datetime, limit: int = 1000) -> list[Job]:
+        """Open jobs handed on to one of `stages` before `before`, whose step has not begun."""
+        with self.session() as session:
+            return list(session.scalars(select(Job).where(
+                Job.status == OPEN, Job.claimed_at.is_(None), Job.stage.in_(list(stages)),
+                Job.updated_at < before).order_by(Job.updated_at).limit(limit)))
+
+    def resend(self, job: Job) -> bool:
+        """Mark a waiting job as sent again (False if it moved meanwhile)."""
+        now = utcnow()
+        with self._statement() as db:
+            row = db.execute(update(Job).where(
+                Job.id == job.id, Job.status == OPEN, Job.claimed_at.is_(None),
+                Job.stage == job.stage, Job.updated_at == job.updated_at)
+                .values(updated_at=now, lease_until=now + self.lease)
+                .returning(Job.id)).first()
+        return row is not None
 
     def reopen(self, reason: str | None = None) -> list[Job]:
         """Reopen the dead-lettered jobs (of one reason code), their letters removed: each

@@ -11,7 +11,9 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger("copydesk.liveness")
 
 HEARTBEAT_KEY = "copydesk:worker:"
+LAST_BEAT_KEY = "copydesk:last-beat:"
 # Per worker main process: the messages it has taken from the broker and not yet finished
 # (task id -> job id). A message waiting in a worker's memory for its countdown
 # has no step begun in the ledger; if the worker dies, this is how the sweeper finds its job.
@@ -40,6 +43,26 @@ class Claim:
 
     worker: str
     task_id: str
+
+
+# The claim of the step running in this thread (or task): jobs it accepts are named after it.
+_step_claim: ContextVar[Claim | None] = ContextVar("copydesk_step_claim", default=None)
+
+
+@contextmanager
+def step_claim(claim: Claim | None) -> Iterator[None]:
+    """Run a step's work under its claim (see current_claim)."""
+    token = _step_claim.set(claim)
+    try:
+        yield
+    finally:
+        _step_claim.reset(token)
+
+
+def current_claim() -> Claim | None:
+    """The claim of the step under way here; the ledger gives it to the jobs the step accepts,
+    so that, were the worker killed before their messages left, the sweeper finds them."""
+    return _step_claim.get()
 
 
 def new_worker_id(stage: str) -> str:
@@ -73,8 +96,20 @@ def start_heartbeat(client: redis.Redis, stage: str, parent_pid: int | None = No
 
 
 def beat(client: redis.Redis, worker: str, value: str) -> None:
-    """One heartbeat: the key of `worker`, alive for TTL_SECONDS more."""
-    client.set(HEARTBEAT_KEY + worker, value, ex=TTL_SECONDS)
+    """One heartbeat: the key of `worker`, alive for TTL_SECONDS more, and the time of this
+    beat, kept for a day (when it died, the sweeper knows it was alive until then)."""
+    with client.pipeline(transaction=False) as pipe:
+        pipe.set(HEARTBEAT_KEY + worker, value, ex=TTL_SECONDS)
+        pipe.set(LAST_BEAT_KEY + worker, time.time(), ex=24 * 3600)
+        pipe.execute()
+
+
+def last_beats(client: redis.Redis, workers: Collection[str]) -> dict[str, float]:
+    """The time (epoch seconds) of the last beat of each of `workers`, where one is known."""
+    names = list(workers)
+    values = client.mget([LAST_BEAT_KEY + name for name in names]) if names else []
+    return {name: float(value) for name, value in zip(names, values, strict=True)
+            if value is not None}
 
 
 def _beat_forever(client: redis.Redis, worker: str, value: str, parent_pid: int | None) -> None:
@@ -144,3 +179,20 @@ def forget(client: redis.Redis, worker: str) -> None:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# Kombu's Redis transport keeps a queue in the list of its name and one per priority step.
+_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
+def queue_empty(client: redis.Redis, queue: str) -> bool:
+    """Whether no message waits in `queue`."""
+    return not any(int(client.llen(queue + suffix)) for suffix in _PRIORITY_SUFFIXES)
+
+
+def reserved_jobs(client: redis.Redis) -> set[str]:
+    """The jobs of every message a worker holds (waiting for its countdown, say)."""
+    jobs: set[str] = set()
+    for key in client.scan_iter(match=RESERVED_KEY + "*", count=500):
+        jobs.update(_text(value) for value in client.hvals(key))
+    return jobs

@@ -16,7 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.errors import PermanentError, Postponed, TransientError
 from shared.ledger import Ledger
-from shared.liveness import Claim
+from shared.liveness import Claim, step_claim
 from shared.models import Article, CleanPage, DeadLetter, FetchJob, Payload, RawPage
 from shared.observability import DEAD_LETTERS, STAGE_OUTCOMES, timed
 
@@ -77,7 +77,7 @@ def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: Ledger,
         return None
     try:
         started = time.perf_counter()
-        with timed(stage):
+        with timed(stage), step_claim(claim):
             result = work(payload)
         if isinstance(result, Payload) and stage in NEXT_STAGE \
                 and not ledger.handoff(job_id, stage, NEXT_STAGE[stage], claim):

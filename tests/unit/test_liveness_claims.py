@@ -56,13 +56,28 @@ def test_a_dead_workers_step_is_sent_again_and_its_old_message_refused(ledger: L
     assert again.proceed and again.attempts == 2
 
 
-def test_a_live_workers_step_and_a_finished_step_are_left_alone(ledger: Ledger) -> None:
+def test_a_live_workers_steps_are_left_alone(ledger: Ledger) -> None:
     running, finished = new_job(ledger), new_job(ledger)
     ledger.begin(running.job_id, "fetch", Claim("fetch@h:1", "t1"))
-    ledger.begin(finished.job_id, "fetch", Claim("fetch@h:9", "t2"))
-    assert ledger.handoff(finished.job_id, "fetch", "clean", Claim("fetch@h:9", "t2"))
-    assert row(ledger, finished.job_id).worker is None
+    ledger.begin(finished.job_id, "fetch", Claim("fetch@h:1", "t2"))
+    assert ledger.handoff(finished.job_id, "fetch", "clean", Claim("fetch@h:1", "t2"))
+    assert row(ledger, finished.job_id).claimed_at is None
     assert sweep_orphans(ledger, Sent(), live={"fetch@h:1"}, stuck_after=STUCK) == 0
+
+
+def test_a_job_handed_on_by_a_worker_killed_before_sending_is_found(ledger: Ledger) -> None:
+    job = new_job(ledger)
+    ledger.begin(job.job_id, "fetch", Claim("fetch@h:1", "t1"))
+    ledger.handoff(job.job_id, "fetch", "clean", Claim("fetch@h:1", "t1"))
+    # Killed before its message to clean left: nothing else knows of the job.
+    sent = Sent()
+    assert sweep_orphans(ledger, sent, live=set(), stuck_after=STUCK) == 1
+    assert [stage for stage, _ in sent] == ["fetch"]
+    # Once the next stage began, the job is that worker's.
+    ledger.begin(job.job_id, "fetch", Claim("fetch@h:2", "t3"))
+    ledger.handoff(job.job_id, "fetch", "clean", Claim("fetch@h:2", "t3"))
+    ledger.begin(job.job_id, "clean", Claim("clean@h:3", "t4"))
+    assert sweep_orphans(ledger, Sent(), live={"clean@h:3"}, stuck_after=STUCK) == 0
 
 
 def test_a_step_restarts_from_the_kept_raw_page(ledger: Ledger) -> None:
@@ -130,3 +145,47 @@ def test_reopen_gives_dead_letters_back_as_open_jobs(ledger: Ledger) -> None:
     assert again.lease_until.replace(tzinfo=None) > utcnow().replace(tzinfo=None) \
         + timedelta(seconds=800)
     assert ledger.reopen("internal_error") == []
+
+
+def test_jobs_a_dead_workers_step_accepted_are_sent_by_the_sweeper(ledger: Ledger) -> None:
+    feed = new_job(ledger)
+    claim = Claim("fetch@h:1", "t1")
+
+    def discover(_: FetchJob) -> list[str]:
+        return [ledger.accept(f"https://news.example/{n}", "test") or "" for n in range(3)]
+
+    accepted = run_step("discover", feed, discover, ledger, claim)
+    assert accepted and all(row(ledger, job_id).worker == "fetch@h:1" for job_id in accepted)
+    ledger.close(feed.job_id, "expanded")
+    # Killed before the three messages were sent: the sweeper sends them.
+    sent = Sent()
+    assert sweep_orphans(ledger, sent, live=set(), stuck_after=STUCK) == 3
+    assert sorted(payload.job_id for _, payload in sent) == sorted(accepted)  # type: ignore
+
+
+def test_jobs_handed_on_well_before_the_last_heartbeat_are_left_to_their_message(
+        ledger: Ledger) -> None:
+    sent_long_ago, just_handed = new_job(ledger), new_job(ledger)
+    for job, task in ((sent_long_ago, "t1"), (just_handed, "t2")):
+        ledger.begin(job.job_id, "fetch", Claim("fetch@h:1", task))
+        ledger.handoff(job.job_id, "fetch", "clean", Claim("fetch@h:1", task))
+    with ledger.session() as session:  # the first was handed on a minute before the last beat
+        stored = session.get(Job, sent_long_ago.job_id)
+        assert stored is not None
+        stored.updated_at = utcnow() - timedelta(seconds=60)
+    sent = Sent()
+    last_beat = {"fetch@h:1": utcnow()}
+    assert sweep_orphans(ledger, sent, live=set(), stuck_after=STUCK, last_beat=last_beat) == 1
+    assert [payload.job_id for _, payload in sent] == [just_handed.job_id]  # type: ignore
+
+
+def test_once_a_feeds_messages_are_sent_its_jobs_are_no_longer_its_workers(
+        ledger: Ledger) -> None:
+    feed = new_job(ledger)
+
+    def discover(_: FetchJob) -> list[str]:
+        return [ledger.accept(f"https://news.example/{n}", "test") or "" for n in range(3)]
+
+    run_step("discover", feed, discover, ledger, Claim("fetch@h:1", "t1"))
+    ledger.messages_sent("t1")
+    assert sweep_orphans(ledger, Sent(), live=set(), stuck_after=STUCK) == 1  # the feed's own

@@ -19,9 +19,11 @@ def upgrade() -> None:
     op.add_column("jobs", sa.Column("claimed_at", sa.DateTime(timezone=True)))
     op.add_column("jobs", sa.Column("superseded", sa.Text()))
     op.create_index("ix_jobs_open_worker", "jobs", ["status", "worker"])
+    op.create_index("ix_jobs_task_id", "jobs", ["task_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_jobs_task_id", "jobs")
     op.drop_index("ix_jobs_open_worker", "jobs")
     for column in ("superseded", "claimed_at", "task_id", "worker"):
         op.drop_column("jobs", column)
