@@ -22,7 +22,7 @@ from shared.db import ArticleRecord, RevisionRecord, migrate, session_factory
 from shared.models import Article, RawPage
 from tests.unit.test_entry_identity import plain_blog
 
-PROPERTY = settings(max_examples=25, deadline=None,
+PROPERTY = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 VERSIONS = 4  # the live blog as first seen, then with one, two and three new entries on top
 PAGES = 8
