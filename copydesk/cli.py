@@ -92,6 +92,10 @@ def _print_status(report: dict[str, Any], as_json: bool) -> None:
     out = Console()
     out.print(stages)
     out.print("jobs: " + ", ".join(f"{k} {v}" for k, v in report["jobs"].items()))
+    if report.get("workers"):
+        workers = report["workers"]
+        out.print("live workers: " + ", ".join(f"{k} {v}" for k, v in workers["live"].items())
+                  + f"; jobs held by dead workers: {workers['held_by_dead']}")
     out.print(sources)
 
 
@@ -184,13 +188,13 @@ def replay(stage: Annotated[str, typer.Option(help="clean, extract or store")],
     STAGE and those after it run on the workers, or here with --in-process.
     """
     from copydesk.pipeline import InProcess
-    from copydesk.replay import REPLAY_STAGES, replay_restarts
+    from copydesk.replay import REPLAY_STAGES, prepare_replay
     from shared import runtime
 
     if stage not in REPLAY_STAGES:
         _fail(f"--stage must be one of {', '.join(REPLAY_STAGES)}")
     pipeline = InProcess(get_settings())
-    restarts = replay_restarts(runtime.ledger(), pipeline.prepare, stage, source, since)
+    restarts = prepare_replay(pipeline, runtime.ledger(), stage, source, since, in_process)
     _dispatch(restarts, in_process, pipeline)
     typer.echo(f"replayed {len(restarts)} page(s) from {stage}")
 

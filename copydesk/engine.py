@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from services.clean.clean import Body, judge_body, read_body
+from services.clean.clean import PageBody, judge_body, read_page
 from services.clean.furniture import FurnitureIndex
 from services.extract.extract import extract
 from services.fetch.client import HttpClient
@@ -223,7 +223,7 @@ class Engine:
                                         validators)
         if self._processes is None:
             return None
-        work = read_body if stage == "clean" else extract
+        work = read_page if stage == "clean" else extract
         try:
             return self._processes.submit(_in_process, work, payload)
         except BrokenProcessPool:  # a pool process died (a page that kills it, the OOM killer)
@@ -234,7 +234,7 @@ class Engine:
     def _local(self, stage: str, payload: Payload) -> tuple[Any, float]:
         started = time.thread_time()
         result = _finish_work(self, stage, payload,
-                              read_body(payload) if stage == "clean"  # type: ignore[arg-type]
+                              read_page(payload) if stage == "clean"  # type: ignore[arg-type]
                               else extract(payload))  # type: ignore[arg-type]
         return result, time.thread_time() - started
 
@@ -357,7 +357,7 @@ def _finish_work(engine: Engine, stage: str, payload: Payload, output: Any) -> A
         assert isinstance(output, Discovery) and isinstance(payload, FetchJob)
         return accept_discovery(output, payload, engine.ledger)
     if stage == "clean":
-        assert isinstance(output, Body) and isinstance(payload, RawPage)
+        assert isinstance(output, PageBody) and isinstance(payload, RawPage)
         return judge_body(payload, output, engine.furniture)
     assert isinstance(output, Article) and isinstance(payload, CleanPage)
     return output

@@ -14,6 +14,7 @@ from shared import runtime
 from shared.celery_app import DONE_KEY
 from shared.db import ArticleRecord, DeadLetterRecord, Job, RevisionRecord
 from shared.ledger import Ledger
+from shared.liveness import live_workers, stage_of
 from shared.records import as_utc, dead_letter_record, export_record, iso
 from shared.stage import STAGES
 
@@ -99,15 +100,30 @@ def status_report() -> dict[str, Any]:
         sources = _source_report(session)
     try:
         queued, rates = queue_depths(), done_per_minute()
+        workers: dict[str, Any] | None = worker_report(ledger, live_workers(
+            runtime.redis_client()))
     except RedisError:  # the embedded mode has no Redis: the ledger still answers
-        queued, rates = {}, {}
+        queued, rates, workers = {}, {}, None
     stages = {stage: {"queued": queued.get(stage), "open": in_flight.get(stage, 0),
                       "done_per_minute": rates.get(stage), "failed": failed.get(stage, 0)}
               for stage in ("discover", *STAGES)}
     jobs = {status: counts.get(status, 0)
             for status in ("open", "stored", "unchanged", "dead", "expanded")}
     return {"stages": stages, "jobs": jobs, "sources": sources,
-            "queues": queued}
+            "queues": queued, "workers": workers}
+
+
+def worker_report(ledger: Ledger, live: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Live worker processes per stage (from their heartbeats), and the open jobs whose step
+    is held by a worker that is gone (the sweeper sends them again shortly)."""
+    per_stage = {stage: 0 for stage in (*STAGES, "all")}
+    for worker in live:
+        per_stage[stage_of(worker)] = per_stage.get(stage_of(worker), 0) + 1
+    with ledger.session() as session:
+        holders = session.execute(select(Job.worker, func.count()).where(
+            Job.status == "open", Job.claimed_at.is_not(None)).group_by(Job.worker)).all()
+    dead = {worker: count for worker, count in holders if worker not in live}
+    return {"live": per_stage, "held_by_dead": sum(dead.values()), "dead_holders": dead}
 
 
 def _source_report(session: Any) -> dict[str, dict[str, Any]]:

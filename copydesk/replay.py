@@ -1,13 +1,21 @@
 """Re-run stages over what was already ingested: from kept raw pages, or for dead letters."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from shared.db import DeadLetterRecord, Job, RawPageRecord
-from shared.ledger import OPEN, Ledger, unpack_raw
-from shared.models import Payload, RawPage, utcnow
+from services.clean.clean import clean
+from services.clean.furniture import FurnitureIndex
+from shared.db import RawPageRecord
+from shared.errors import PermanentError
+from shared.ledger import Ledger, unpack_raw
+from shared.models import Payload, RawPage
+
+if TYPE_CHECKING:
+    from copydesk.pipeline import InProcess
 from shared.sweeper import restart_point
 
 REPLAY_STAGES = ("clean", "extract", "store")
@@ -35,6 +43,22 @@ def kept_pages(ledger: Ledger, source: str | None = None,
             yield raw
 
 
+def learn_furniture(furniture: FurnitureIndex, pages: Iterable[RawPage]) -> int:
+    """Count every kept page in the furniture index before any is judged again.
+
+    Learned first, then applied: were the pages counted as the replay reaches them, a page's
+    verdict would rest on the pages replayed before it, and two replays in a row would cut a
+    paragraph once and keep it the next time. Counting is once per page, so this adds nothing
+    the second time, and every page of the replay meets the same counts in any order.
+    """
+    count = 0
+    for raw in pages:
+        with suppress(PermanentError):  # nothing left of the page: it was counted all the same
+            clean(raw, furniture)
+        count += 1
+    return count
+
+
 def replay_job(ledger: Ledger, raw: RawPage, stage: str) -> RawPage:
     """A new job for re-running a kept page, its raw page kept under the new job."""
     job_id = ledger.accept(raw.url, raw.source, {"replay": stage})
@@ -46,29 +70,27 @@ def replay_job(ledger: Ledger, raw: RawPage, stage: str) -> RawPage:
 
 def reopen_dead_letters(ledger: Ledger, reason: str | None = None) -> list[tuple[str, Payload]]:
     """Reopen dead-lettered jobs (of one reason code): the stage and payload to restart each."""
-    query = select(DeadLetterRecord)
-    if reason:
-        query = query.where(DeadLetterRecord.reason == reason)
-    with ledger.session() as session:
-        letters = list(session.scalars(query))
-        for letter in letters:
-            session.delete(letter)
-        job_ids = [letter.job_id for letter in letters]
-        session.execute(update(Job).where(Job.id.in_(job_ids)).values(
-            status=OPEN, attempts=0, updated_at=utcnow(), lease_until=utcnow()))
-        jobs = list(session.scalars(select(Job).where(Job.id.in_(job_ids))))
-    for job in jobs:
-        ledger.renew(job.id)
-    return [restart_point(ledger, job) for job in jobs]
+    return [restart_point(ledger, job) for job in ledger.reopen(reason)]
 
 
-def replay_restarts(ledger: Ledger, prepare: Callable[[str, RawPage], Payload | None],
-                    stage: str, source: str | None = None,
-                    since: datetime | None = None) -> list[tuple[str, Payload]]:
-    """A new job for each kept page, run here up to `stage`: the stage and payload to send on."""
-    restarts = []
+def replay_furniture() -> FurnitureIndex:
+    """The furniture index the clean workers share (in Redis), for a replay on the workers."""
+    from services.clean.redis_furniture import RedisFurniture
+    from shared import runtime
+
+    return RedisFurniture(runtime.redis_client())
+
+
+def prepare_replay(pipeline: "InProcess", ledger: Ledger, stage: str, source: str | None,
+                   since: datetime | None, in_process: bool) -> list[tuple[str, Payload]]:
+    """The (stage, payload) of every page to replay: a new job each, the stages before `stage`
+    run here, with the furniture learned from every kept page first."""
+    if not in_process:  # the clean workers judge with the counts in Redis: learn into those
+        pipeline.furniture = replay_furniture()
+    learn_furniture(pipeline.furniture, kept_pages(ledger))
+    restarts: list[tuple[str, Payload]] = []
     for raw in kept_pages(ledger, source, since):
-        payload = prepare(stage, replay_job(ledger, raw, stage))
+        payload = pipeline.prepare(stage, replay_job(ledger, raw, stage))
         if payload is not None:
             restarts.append((stage, payload))
     return restarts

@@ -8,6 +8,7 @@ from celery import Celery
 from celery.schedules import crontab
 from celery.signals import worker_init
 
+from copydesk import heartbeats
 from copydesk.queries import queue_depths
 from copydesk.schedule import SlotScheduler, slot_schedule
 from copydesk.sources import Source
@@ -49,6 +50,7 @@ def start_worker(stage: str, concurrency: int = 0, pool: str = "") -> None:
                             weak=False)
     # Before the pool starts: a prefork pool's children inherit what was loaded.
     worker_init.connect(lambda **_: warm(stage), weak=False)
+    heartbeats.connect(stage)
     celery_app().worker_main([
         "worker", "--queues", queues, "--hostname", f"{stage}-{os.getpid()}@%h",
         "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO",
@@ -56,7 +58,7 @@ def start_worker(stage: str, concurrency: int = 0, pool: str = "") -> None:
     ])
 
 
-def beat_schedule(sources: list[Source], sweep_every: float = 60.0) -> dict[str, dict]:
+def beat_schedule(sources: list[Source], sweep_every: float = 10.0) -> dict[str, dict]:
     """Celery beat entries: one per source, and the ledger sweeper.
 
     Intervals run on wall-clock slots, so that every beat process sees the same runs and

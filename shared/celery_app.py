@@ -17,6 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shared import runtime
 from shared.codec import decode, encode
+from shared.liveness import Claim, current_worker
 from shared.models import Payload
 from shared.observability import STAGE_OUTCOMES
 from shared.settings import Settings
@@ -155,11 +156,18 @@ def deliver(stage: str, message: str, work: Callable[[Any], Any]) -> Any:
         return None
     policy = replace(RETRY_POLICY, patience=current_app.conf.get(PATIENCE, RETRY_POLICY.patience))
     result = run_step(stage, payload, kill_hook(stage, work), runtime.ledger(), WORKER_RETRYABLE,
-                      policy)
+                      policy, claim_of(current_task.request))
     if isinstance(result, Payload) and stage in NEXT_STAGE:
         send(NEXT_STAGE[stage], result)
     count_done(stage)
     return result
+
+
+def claim_of(request: Any) -> Claim | None:
+    """This process's claim on the step the message `request` starts (None without a
+    heartbeat: a task run eagerly, or a process that is no worker)."""
+    worker, task_id = current_worker(), getattr(request, "id", None)
+    return Claim(worker, task_id) if worker and task_id else None
 
 
 def second_copy(request: Any) -> bool:

@@ -1,6 +1,7 @@
 """Payloads on the wire: JSON text, zlib-compressed and base64-wrapped when large."""
 
 import base64
+import json
 import zlib
 from typing import TypeVar
 
@@ -27,3 +28,17 @@ def decode(model: type[P], message: str) -> P:
     if message.startswith(_ZIP_PREFIX):
         message = zlib.decompress(base64.b64decode(message[len(_ZIP_PREFIX):])).decode("utf-8")
     return model.model_validate_json(message)
+
+
+def job_id_of(message: str) -> str | None:
+    """The job id a stage message carries, without validating the payload; None if unreadable."""
+    try:
+        if message.startswith(_ZIP_PREFIX):
+            message = zlib.decompress(base64.b64decode(message[len(_ZIP_PREFIX):])).decode()
+        data = json.loads(message)
+    except (ValueError, zlib.error):
+        return None
+    if not isinstance(data, dict):
+        return None
+    found = data.get("job_id") or (data.get("raw") or {}).get("job_id")
+    return found if isinstance(found, str) else None

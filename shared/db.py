@@ -50,7 +50,18 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (Index("ix_jobs_open_lease", "status", "lease_until"),)
+    # The claim on the job: the worker process that works on its step (its heartbeat says
+    # whether it lives), the message it works from, and since when (empty once the step is
+    # done and the job handed on; the next step's claim replaces the rest).
+    worker: Mapped[str | None] = mapped_column(String(200))
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    # Message ids the sweeper replaced (their worker died or got stuck): a late copy of one,
+    # redelivered by Redis after its visibility timeout, does nothing.
+    superseded: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_jobs_open_lease", "status", "lease_until"),
+                      Index("ix_jobs_open_worker", "status", "worker"),
+                      Index("ix_jobs_task_id", "task_id"))
 
 
 class RawPageRecord(Base):

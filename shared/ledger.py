@@ -8,11 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, case, func, literal, or_, select, update
+from sqlalchemy import Connection, Engine, case, func, literal, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import DeadLetterRecord, Job, RawPageRecord, UrlValidator
+from shared.liveness import Claim, current_claim
 from shared.models import DeadLetter, RawPage, utcnow
 from shared.records import as_utc
 from shared.stage import STAGE_ORDER
@@ -96,8 +97,14 @@ class Ledger:
                 return None
             job_id = new_job_id()
             now = utcnow()
+            # Accepted by a worker's step (a feed's, a sitemap's): named after it until its own
+            # first step begins, so that the sweeper finds it if that worker dies before its
+            # message is sent.
+            claim = current_claim()
             session.add(Job(id=job_id, url=url, source=source, hints=hints or {}, stage=stage,
-                            created_at=now, updated_at=now, lease_until=now + self.lease))
+                            created_at=now, updated_at=now, lease_until=now + self.lease,
+                            worker=claim.worker if claim else None,
+                            task_id=claim.task_id if claim else None))
             return job_id
 
     def seen(self, urls: Iterable[str]) -> set[str]:
@@ -110,41 +117,60 @@ class Ledger:
                 found.update(session.scalars(select(Job.url).where(Job.url.in_(chunk))))
         return found
 
-    def begin(self, job_id: str, stage: str) -> Begin:
-        """Enter `stage` for an open job: count the attempt and renew the lease.
+    def begin(self, job_id: str, stage: str, claim: Claim | None = None) -> Begin:
+        """Enter `stage` for an open job: count the attempt, renew the lease, record the claim.
 
         `attempts` counts the starts of the job's furthest stage that never handed the job on:
         a stage that keeps dying there (a page that kills its worker) reaches the cap, while a
         job the sweeper sends round again because a later stage was down does not.
         A restart from an earlier stage (the sweeper's, from the kept raw page) passes through
         without touching the count.
+        A message the sweeper replaced (its worker died) is refused: a late copy does nothing.
         """
         order, now = STAGE_ORDER.get(stage, 0), utcnow()
         advance = or_(Job.attempts == 0, literal(order) > _RANK)
+        wanted = [Job.id == job_id, Job.status == OPEN]
+        if claim is not None:
+            wanted.append(or_(Job.superseded.is_(None),
+                              not_(Job.superseded.contains(claim.task_id, autoescape=True))))
         with self._statement() as db:
             row = db.execute(
-                update(Job).where(Job.id == job_id, Job.status == OPEN)
+                update(Job).where(*wanted)
                 .values(stage=case((advance, stage), else_=Job.stage),
                         attempts=case((advance, 1), (literal(order) == _RANK, Job.attempts + 1),
                                       else_=Job.attempts),
-                        updated_at=now, lease_until=now + self.lease)
+                        updated_at=now, lease_until=now + self.lease,
+                        worker=claim.worker if claim else None,
+                        task_id=claim.task_id if claim else None,
+                        claimed_at=now if claim else None)
                 .returning(Job.stage, Job.attempts)).first()
         if row is None:
             return Begin(False, 0)
         reached, attempts = row
         return Begin(True, attempts if STAGE_ORDER.get(reached, 0) == order else 1)
 
-    def handoff(self, job_id: str, done: str, following: str) -> None:
-        """`done` finished and sent the job on to `following`: its count starts again there.
+    def handoff(self, job_id: str, done: str, following: str,
+                claim: Claim | None = None) -> bool:
+        """`done` finished and sends the job on to `following`: its count starts again there.
+        False when the job is closed, or the claim was lost (the sweeper gave the step to
+        another worker): then the result must not be sent on.
 
-        Nothing changes when the job is further along already (a restart passing through).
+        The worker stays named until the next stage begins: were it killed before its message
+        to `following` left, the sweeper still finds the job. The stage stays when the job is
+        further along already (a restart passing through).
         """
         now = utcnow()
+        wanted = [Job.id == job_id, Job.status == OPEN]
+        if claim is not None:
+            wanted.append(Job.task_id == claim.task_id)
+        moves = Job.stage == done
         with self._statement() as db:
-            db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
-                                         Job.stage == done)
-                       .values(stage=following, attempts=0, updated_at=now,
-                               lease_until=now + self.lease))
+            row = db.execute(update(Job).where(*wanted).values(
+                stage=case((moves, following), else_=Job.stage),
+                attempts=case((moves, 0), else_=Job.attempts),
+                updated_at=now, lease_until=now + self.lease,
+                claimed_at=None).returning(Job.id)).first()
+        return row is not None
 
     def release(self, job_id: str, stage: str) -> timedelta:
         """Give back the attempt begin() counted: the stage was postponed, not tried.
@@ -153,9 +179,12 @@ class Ledger:
         host that never stops asking it to (zero when the job was not found open).
         """
         with self._statement() as db:
+            # The message waits in a queue now, held by no one: the claim goes too.
             created = db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN,
-                                                   Job.stage == stage, Job.attempts > 0)
-                                 .values(attempts=Job.attempts - 1)
+                                                   Job.stage == stage)
+                                 .values(attempts=case((Job.attempts > 0, Job.attempts - 1),
+                                                       else_=Job.attempts),
+                                         worker=None, task_id=None, claimed_at=None)
                                  .returning(Job.created_at)).scalar()
         accepted = as_utc(created)
         return utcnow() - accepted if accepted else timedelta(0)
@@ -229,6 +258,90 @@ class Ledger:
             jobs = session.scalars(select(Job).where(Job.status == OPEN, Job.lease_until < now)
                                    .order_by(Job.lease_until).limit(limit))
             return list(jobs)
+
+    def held(self, limit: int = 5000) -> list[Job]:
+        """Open jobs a worker has claimed, in a step or handing it on (the sweeper checks
+        that those workers live)."""
+        with self.session() as session:
+            return list(session.scalars(select(Job).where(Job.status == OPEN,
+                                                          Job.worker.is_not(None))
+                                        .order_by(Job.claimed_at).limit(limit)))
+
+    def supersede(self, job: Job) -> bool:
+        """Take the step of `job` from the worker that claimed it (dead or stuck) so that the
+        sweeper can send it again: its message is refused from now on. False when the claim
+        changed meanwhile (the step ended, or another sweeper was quicker)."""
+        now = utcnow()
+        superseded = func.coalesce(Job.superseded, "") + f" {job.task_id}"
+        with self._statement() as db:
+            row = db.execute(update(Job).where(Job.id == job.id, Job.status == OPEN,
+                                               Job.worker == job.worker,
+                                               Job.task_id == job.task_id)
+                             .values(superseded=superseded, worker=None, task_id=None,
+                                     claimed_at=None, updated_at=now,
+                                     lease_until=now + self.lease)
+                             .returning(Job.id)).first()
+        return row is not None
+
+    def supersede_message(self, job_id: str, task_id: str) -> Job | None:
+        """Refuse a message a dead worker held before beginning its step (waiting for its
+        countdown, say); the job, to send again, when no step of it is under way and that
+        message was not refused already."""
+        now = utcnow()
+        superseded = func.coalesce(Job.superseded, "") + f" {task_id}"
+        with self.session() as session:
+            return session.scalar(
+                update(Job).where(Job.id == job_id, Job.status == OPEN,
+                                  Job.claimed_at.is_(None),
+                                  or_(Job.superseded.is_(None),
+                                      not_(Job.superseded.contains(task_id, autoescape=True))))
+                .values(superseded=superseded, updated_at=now, lease_until=now + self.lease)
+                .returning(Job))
+
+    def messages_sent(self, task_id: str | None) -> None:
+        """The jobs the step of message `task_id` accepted have their messages sent: they
+        are no longer that worker's to answer for."""
+        if not task_id:
+            return
+        with self._statement() as db:
+            db.execute(update(Job).where(Job.task_id == task_id, Job.status == OPEN,
+                                         Job.claimed_at.is_(None), Job.attempts == 0)
+                       .values(worker=None, task_id=None))
+
+    def waiting(self, stages: Iterable[str], before: datetime, limit: int = 1000) -> list[Job]:
+        """Open jobs handed on to one of `stages` before `before`, whose step has not begun."""
+        with self.session() as session:
+            return list(session.scalars(select(Job).where(
+                Job.status == OPEN, Job.claimed_at.is_(None), Job.stage.in_(list(stages)),
+                Job.updated_at < before).order_by(Job.updated_at).limit(limit)))
+
+    def resend(self, job: Job) -> bool:
+        """Mark a waiting job as sent again (False if it moved meanwhile)."""
+        now = utcnow()
+        with self._statement() as db:
+            row = db.execute(update(Job).where(
+                Job.id == job.id, Job.status == OPEN, Job.claimed_at.is_(None),
+                Job.stage == job.stage, Job.updated_at == job.updated_at)
+                .values(updated_at=now, lease_until=now + self.lease)
+                .returning(Job.id)).first()
+        return row is not None
+
+    def reopen(self, reason: str | None = None) -> list[Job]:
+        """Reopen the dead-lettered jobs (of one reason code), their letters removed: each
+        open again, its attempts counted from zero, its lease renewed."""
+        query = select(DeadLetterRecord)
+        if reason:
+            query = query.where(DeadLetterRecord.reason == reason)
+        now = utcnow()
+        with self.session() as session:
+            letters = list(session.scalars(query))
+            for letter in letters:
+                session.delete(letter)
+            job_ids = [letter.job_id for letter in letters]
+            session.execute(update(Job).where(Job.id.in_(job_ids)).values(
+                status=OPEN, attempts=0, worker=None, task_id=None, claimed_at=None,
+                updated_at=now, lease_until=now + self.lease))
+            return list(session.scalars(select(Job).where(Job.id.in_(job_ids))))
 
     def renew(self, job_id: str) -> None:
         """Push a job's lease forward (it has just been re-enqueued)."""

@@ -40,8 +40,10 @@ class Settings(BaseSettings):
     # stages (0: one per core; 1: none, all in the run's own process).
     run_fetch_threads: int = 64
     run_processes: int = 0
-    # How often (seconds) beat runs the sweeper that re-enqueues jobs left open past their lease.
-    sweep_seconds: float = 60.0
+    # How often (seconds) beat runs the sweeper: it re-enqueues jobs left open past their lease,
+    # and those of workers whose heartbeat is gone. A dead worker's jobs go again within
+    # the heartbeat TTL (20 s) plus this, which keeps recovery well under a minute.
+    sweep_seconds: float = 10.0
     sources_file: str = "sources.toml"
     log_json: bool = False
     # Workers serve Prometheus metrics on this port (0: off).

@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from shared.errors import PermanentError, Postponed, TransientError
+from shared.liveness import Claim, step_claim
 from shared.models import Article, CleanPage, DeadLetter, FetchJob, Payload, RawPage
 from shared.observability import DEAD_LETTERS, STAGE_OUTCOMES, timed
 
@@ -114,6 +115,7 @@ class Entered:
     source: str
     attempts: int
     started: float
+    claim: Claim | None = None  # the worker and message working on it (None in-process)
 
     @property
     def context(self) -> dict[str, str]:
@@ -132,13 +134,15 @@ class Settled(Generic[R]):
     error: BaseException | None = None
 
 
-def enter(stage: str, payload: Payload, ledger: "Ledger") -> Entered | Settled[Any]:
-    """Let a job into `stage`: Entered, or Settled when it is closed or out of attempts."""
+def enter(stage: str, payload: Payload, ledger: "Ledger",
+          claim: Claim | None = None) -> Entered | Settled[Any]:
+    """Let a job into `stage`: Entered, or Settled when it is closed, its message was replaced
+    (the sweeper gave the step to another worker) or it is out of attempts."""
     job_id, url, source = job_of(payload)
-    begin = ledger.begin(job_id, stage)
-    entered = Entered(stage, job_id, url, source, begin.attempts, time.perf_counter())
+    begin = ledger.begin(job_id, stage, claim)
+    entered = Entered(stage, job_id, url, source, begin.attempts, time.perf_counter(), claim)
     if not begin.proceed:
-        log.info("job already closed, skipping", extra=entered.context)
+        log.info("job already closed or its message replaced, skipping", extra=entered.context)
         STAGE_OUTCOMES.labels(stage, "skipped").inc()
         return Settled("skipped")
     if begin.attempts > ledger.max_attempts:
@@ -154,8 +158,13 @@ def settle(entered: Entered, ledger: "Ledger", result: Any = None,
     """Record how the work of an entered step ended: handed on, to retry, or a dead letter."""
     stage, context = entered.stage, entered.context
     if error is None:
-        if isinstance(result, Payload) and stage in NEXT_STAGE:
-            ledger.handoff(entered.job_id, stage, NEXT_STAGE[stage])
+        if isinstance(result, Payload) and stage in NEXT_STAGE \
+                and not ledger.handoff(entered.job_id, stage, NEXT_STAGE[stage], entered.claim):
+            # Too late: the sweeper found this step stuck and gave it to another worker.
+            log.warning("%s result dropped: the step was given to another worker", stage,
+                        extra=context)
+            STAGE_OUTCOMES.labels(stage, "superseded").inc()
+            return Settled("skipped")
         STAGE_OUTCOMES.labels(stage, "ok").inc()
         log.info("%s done in %.0f ms", stage, 1000 * (time.perf_counter() - entered.started),
                  extra=context)
@@ -201,17 +210,18 @@ def give_up(entered: Entered, ledger: "Ledger", reason: str, message: str) -> Se
 
 def run_step(stage: str, payload: P, work: Callable[[P], R], ledger: "Ledger",
              retryable: tuple[type[BaseException], ...] = RETRYABLE,
-             policy: RetryPolicy = RETRY_POLICY) -> R | None:
-    """Run one stage's work on a payload; None when the job is closed or was dead-lettered.
+             policy: RetryPolicy = RETRY_POLICY, claim: Claim | None = None) -> R | None:
+    """Run one stage's work on a payload; None when the job is closed or was dead-lettered,
+    or when the step was given to another worker meanwhile (`claim`, lost: see the sweeper).
 
     Transient failures are raised again for the caller to retry, until the ledger's attempt cap
     makes them a dead letter. Anything else unexpected becomes a dead letter at once.
     """
-    entered = enter(stage, payload, ledger)
+    entered = enter(stage, payload, ledger, claim)
     if isinstance(entered, Settled):
         return None
     try:
-        with timed(stage):
+        with timed(stage), step_claim(claim):
             result = work(payload)
     except Exception as error:
         settled = settle(entered, ledger, error=error, retryable=retryable, policy=policy)

@@ -374,7 +374,7 @@ PROFILED_STEPS = [  # (label, file suffix, function): cumulative time in the pro
     ("ledger: handoff (each stage)", "shared/ledger.py", "handoff"),
     ("fetch: download", "services/fetch/fetch.py", "fetch"),
     ("fetch: keep raw page", "shared/ledger.py", "keep_raw"),
-    ("clean: body reader", "services/clean/clean.py", "read_body"),
+    ("clean: body reader", "services/clean/clean.py", "read_page"),
     ("clean: furniture judge", "services/clean/clean.py", "judge_body"),
     ("extract", "services/extract/extract.py", "extract"),
     ("extract: entities", "services/extract/entities.py", "analyse"),

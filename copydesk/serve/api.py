@@ -161,12 +161,12 @@ def retry(request: RetryRequest, ledger: LedgerDep) -> dict[str, Any]:
 def replay(request: ReplayRequest, ledger: LedgerDep) -> dict[str, Any]:
     """Re-run a stage over kept raw pages on the workers, as `copydesk replay` does."""
     from copydesk.pipeline import InProcess
-    from copydesk.replay import replay_restarts, send_to_workers
+    from copydesk.replay import prepare_replay, send_to_workers
 
     _queue_answers()
     pipeline = InProcess(get_settings())
-    restarts = replay_restarts(ledger, pipeline.prepare, request.stage, request.source,
-                               request.since)
+    restarts = prepare_replay(pipeline, ledger, request.stage, request.source, request.since,
+                              in_process=False)
     send_to_workers(restarts)
     return {"stage": request.stage, "replayed": len(restarts)}
 

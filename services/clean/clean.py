@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from services.clean import plaintext
-from services.clean.body import read_body
+from services.clean.body import read_body as read_html_body
 from services.clean.filters import Paragraph, judge
 from services.clean.furniture import FurnitureIndex, fingerprint
 from shared.errors import PermanentError
@@ -17,7 +17,7 @@ from shared.models import Byline, CleanPage, RawPage, Removal
 
 
 @dataclass(frozen=True)
-class Body:
+class PageBody:
     """A page's body as read, before the site's furniture is judged: pure work on one page."""
 
     sequence: list[plaintext.Item]
@@ -26,21 +26,22 @@ class Body:
 
 def clean(raw: RawPage, furniture: FurnitureIndex | None = None) -> CleanPage:
     """Clean one page; raise PermanentError("empty_text") when no paragraph is left."""
-    return judge_body(raw, read_body(raw), furniture)
+    return judge_body(raw, read_page(raw), furniture)
 
 
-def read_body(raw: RawPage) -> Body:
+def read_page(raw: RawPage) -> PageBody:
     """The page's paragraphs and what the body reader cut: no state, so any process may run it."""
     if raw.is_html:
-        extraction = read_body(raw.body, raw.final_url)
+        extraction = read_html_body(raw.body, raw.final_url)
         sequence: list[plaintext.Item] = [Paragraph(text) for text in extraction.paragraphs]
         removed = [Removal(text=text, reason=reason) for text, reason in extraction.removed]
     else:
         sequence, removed = plaintext.items(raw.body), []
-    return Body(sequence, removed)
+    return PageBody(sequence, removed)
 
 
-def judge_body(raw: RawPage, body: Body, furniture: FurnitureIndex | None = None) -> CleanPage:
+def judge_body(raw: RawPage, body: PageBody,
+               furniture: FurnitureIndex | None = None) -> CleanPage:
     """Cut the furniture the site repeats (the index learns from this page too) and the rest."""
     sequence = body.sequence
     paragraphs = [item for item in sequence if isinstance(item, Paragraph)]

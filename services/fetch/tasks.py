@@ -87,6 +87,7 @@ def fetch_task(self: Task, message: str) -> None:
 def discover_task(self: Task, message: str) -> None:
     for payload in polite_deliver(self, "discover", message, _discover) or []:
         send(entry_stage(payload), payload)
+    runtime.ledger().messages_sent(self.request.id)  # the sweeper need not send them again
 
 
 @shared_task(name=REVISIT_TASK, ignore_result=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.store.dedupe import signature
 from services.store.duplicates import classify
+from services.store.entries import new_entries
 from shared.db import ArticleRecord, RevisionRecord
 from shared.errors import TransientError
 from shared.ledger import Ledger, close_job
@@ -82,15 +83,7 @@ def _revise(session: Session, record: ArticleRecord, article: Article) -> Stored
 
 def merge_entries(known: tuple[Entry, ...], fresh: tuple[Entry, ...]) -> tuple[Entry, ...]:
     """Live-blog entries: keep the known ones and put those never seen before them."""
-    seen = {_entry_key(entry) for entry in known}
-    return tuple(entry for entry in fresh if _entry_key(entry) not in seen) + known
-
-
-def _entry_key(entry: Entry) -> tuple[str | None, str]:
-    # An entry's identity is its time and its opening words: an edit to its tail
-    # should not make it a second entry.
-    stamp = entry.published_at.isoformat() if entry.published_at else None
-    return stamp, " ".join(entry.text.split()[:30])
+    return (*new_entries(known, fresh), *known)
 
 
 def _assign(record: ArticleRecord, article: Article, entries: tuple[Entry, ...]) -> None:

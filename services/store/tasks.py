@@ -5,9 +5,10 @@ from celery import shared_task
 from services.store.store import store_and_close
 from shared import runtime
 from shared.celery_app import SWEEP_TASK, deliver, send, task_options
+from shared.liveness import current_worker
 from shared.models import Article
 from shared.settings import get_settings
-from shared.sweeper import sweep
+from shared.sweeper import sweep, sweep_workers
 
 
 def _store(article: Article) -> None:
@@ -21,4 +22,6 @@ def store_task(message: str) -> None:
 
 @shared_task(name=SWEEP_TASK, ignore_result=True)
 def sweep_task() -> int:
-    return sweep(runtime.ledger(), send)
+    ledger = runtime.ledger()
+    return sweep(ledger, send) + sweep_workers(ledger, send, runtime.redis_client(),
+                                               current_worker(), get_settings().task_time_limit)

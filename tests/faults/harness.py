@@ -37,10 +37,12 @@ class FaultRun:
     """Processes of one run, and what the test reads from the ledger while they work."""
 
     def __init__(self, workdir: Path, site: BulkSite, *, worker_database_url: str,
-                 check_database_url: str, redis_url: str, **settings: str):
+                 check_database_url: str, redis_url: str, shorten: bool = True, **settings: str):
+        """`shorten=False` keeps the shipped lease, time limit and sweep interval."""
         self.workdir = workdir
         self.site = site
-        self.env = environment(worker_database_url, redis_url, **{**FAST, **settings})
+        fast = FAST if shorten else {"COPYDESK_HOST_RATE": FAST["COPYDESK_HOST_RATE"]}
+        self.env = environment(worker_database_url, redis_url, **{**fast, **settings})
         self.workers = Workers(self.env, workdir)
         self.db: Engine = _engine(check_database_url)
         self.beat: subprocess.Popen[bytes] | None = None

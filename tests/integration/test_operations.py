@@ -92,6 +92,15 @@ def test_replay_of_unchanged_pages_changes_nothing(embedded: tuple[dict[str, str
     assert after == before  # same text, same revision, nothing new
 
 
+def test_replaying_a_stage_twice_in_a_row_makes_no_new_revision(
+        embedded: tuple[dict[str, str], Path]) -> None:
+    env, cwd = embedded
+    copydesk("replay", "--stage", "extract", "--in-process", env=env, cwd=cwd)
+    once = articles(env, cwd)
+    copydesk("replay", "--stage", "extract", "--in-process", env=env, cwd=cwd)
+    assert articles(env, cwd) == once
+
+
 def test_dead_letter_retry_by_reason(embedded: tuple[dict[str, str], Path],
                                      site: FixtureSite) -> None:
     env, cwd = embedded

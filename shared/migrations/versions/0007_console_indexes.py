@@ -1,7 +1,7 @@
 """indexes for the console and the API: an article's copies and story, dates, kinds
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007_console_indexes
+Revises: 0006_scale_indexes
 
 `copydesk serve` looks up an article's copies (duplicate_of) and story (cluster_id) on every
 article page, filters listings by publication date and page kind, and shows status, which counts
@@ -11,8 +11,8 @@ each source's articles of the last day. Without these indexes each of those read
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007_console_indexes"
+down_revision = "0005_worker_liveness"
 branch_labels = None
 depends_on = None
 
