@@ -2,7 +2,7 @@
 
 import hashlib
 import html
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 import lxml.html
 from htmldate import find_date
@@ -37,6 +37,7 @@ def extract(page: CleanPage) -> Article:
     body = page.paragraphs[1:] if headline else page.paragraphs
     text = "\n\n".join(body)
     published, modified, sources = _dates(page, tree, meta, entries)
+    entries = _entries_in_utc(entries, _page_zone(meta, entries, tree))
     # Byline lines name the blog's authors, not people in the story.
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
              if index not in {byline.paragraph for byline in found_bylines}]
@@ -109,9 +110,33 @@ def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[
         published = (from_url, "url")
     if published is None and tree is not None:
         published = _htmldate(tree, page.raw.final_url)
+    if published and tree is not None and _day_only(published[0]) and (
+            timed := dates.dateline_on(tree, published[0].date())):
+        published = (timed, f"{published[1]}+dateline")  # the time the day source lost
     sources = {name: value[1] for name, value in
                (("published", published), ("modified", modified)) if value}
-    return (published[0] if published else None, modified[0] if modified else None, sources)
+    # Stored in UTC; a time written without a zone is read in the zone of the page's other dates.
+    zone = _page_zone(meta, entries, tree)
+    return (dates.in_utc(published[0] if published else None, zone),
+            dates.in_utc(modified[0] if modified else None, zone), sources)
+
+
+def _day_only(moment: datetime) -> bool:
+    return moment.tzinfo is None and (moment.hour, moment.minute, moment.second) == (0, 0, 0)
+
+
+def _page_zone(meta: Meta, entries: list[Entry], tree: HtmlElement | None) -> tzinfo | None:
+    """The zone of the page's first dated fact that has one, else of its <time> elements."""
+    moments = [meta.published and meta.published[0], meta.modified and meta.modified[0],
+               *(entry.published_at for entry in entries)]
+    found = next((moment.tzinfo for moment in moments if moment and moment.tzinfo), None)
+    return found or (dates.page_zone(tree) if tree is not None else None)
+
+
+def _entries_in_utc(entries: list[Entry], zone: tzinfo | None) -> list[Entry]:
+    """The entries with their times in UTC, read in the page's zone when they carry none."""
+    return [entry.model_copy(update={"published_at": dates.in_utc(entry.published_at, zone)})
+            if entry.published_at else entry for entry in entries]
 
 
 def _sortable(moment: datetime) -> datetime:

@@ -8,8 +8,9 @@ from lxml.html import HtmlElement
 
 from services.extract import jsonld
 from services.extract.authors import clean_names
+from services.extract.bylines_html import BYLINE_XPATH
 from services.extract.dates import TEXT_DATE, from_match, parse
-from services.extract.metadata import BYLINE_XPATH, Meta
+from services.extract.metadata import Meta
 from shared.models import Byline, Entry
 
 MIN_ENTRIES = 2  # one dated block is an article with a dateline; two or more make a live blog
