@@ -36,7 +36,10 @@ def extract(page: CleanPage) -> Article:
     headline = _text_headline(page.paragraphs) if tree is None else None
     body = page.paragraphs[1:] if headline else page.paragraphs
     text = "\n\n".join(body)
-    published, modified, sources = _dates(page, tree, meta, entries)
+    # Every byline's time dates the blog, also one whose entry the saved page lost.
+    stamps = [entry.published_at for entry in entries if entry.published_at] + [
+        byline.published_at for byline in found_bylines if byline.published_at and entries]
+    published, modified, sources = _dates(page, tree, meta, entries, stamps)
     entries = _entries_in_utc(entries, _page_zone(meta, entries, tree))
     # Byline lines name the blog's authors, not people in the story.
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
@@ -95,11 +98,11 @@ def _authors(meta: Meta, entries: list[Entry]) -> list[str]:
 Dated = tuple[datetime | None, datetime | None, dict[str, str]]
 
 
-def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[Entry]) -> Dated:
+def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[Entry],
+           stamps: list[datetime]) -> Dated:
     """Published and modified times, each with the kind of evidence it came from."""
     published, modified = meta.published, meta.modified
-    times = sorted((entry.published_at for entry in entries if entry.published_at),
-                   key=_sortable)
+    times = sorted(stamps, key=_sortable)
     if published is None and times:
         published = (times[0], "byline")
     if modified is None and len(times) > 1:

@@ -6,7 +6,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from services.extract import jsonld
+from services.extract import bylines, jsonld
 from services.extract.authors import clean_names
 from services.extract.bylines_html import BYLINE_XPATH
 from services.extract.dates import TEXT_DATE, from_match, parse
@@ -49,11 +49,19 @@ def text_entries(paragraphs: tuple[str, ...], bylines: tuple[Byline, ...]) -> li
         return []
     marks = sorted(byline.paragraph for byline in timed)
     by_index = {byline.paragraph: byline for byline in timed}
-    # Bylines open their entries when the text starts with one; otherwise they close them.
-    opening = marks[0] == 0
-    spans = _spans(marks, len(paragraphs), opening)
-    return [_text_entry([p for p in paragraphs[start:end] if p.strip()], by_index[mark])
-            for mark, start, end in spans]
+    spans = _spans(marks, len(paragraphs), _bylines_open(paragraphs, marks))
+    entries = [_text_entry([p for p in paragraphs[start:end] if p.strip()], by_index[mark])
+               for mark, start, end in spans]
+    # A byline the saved page was cut off after has no entry left to carry.
+    return [entry for entry in entries if entry.headline or entry.text]
+
+
+def _bylines_open(paragraphs: tuple[str, ...], marks: list[int]) -> bool:
+    """Whether bylines open their entries (byline, headline, text: most live blogs) or close
+    them (headline, text, byline). They open them when the text starts with one, or when what
+    precedes the first is an introduction, whose first line is a sentence; they close them
+    when the text starts with a headline, the first entry's."""
+    return marks[0] == 0 or not _is_headline(paragraphs[0])
 
 
 def _spans(marks: list[int], total: int, opening: bool) -> list[tuple[int, int, int]]:
@@ -72,7 +80,8 @@ def _text_entry(body: list[str], byline: Byline) -> Entry:
 
 def _is_headline(line: str) -> bool:
     """A short line that does not end like a sentence: a headline in plain text."""
-    return len(line) <= HEADLINE_MAX and not line.rstrip().endswith((".", ":", "”", '"'))
+    return len(line) <= HEADLINE_MAX and not line.rstrip().endswith((".", ":", "”", '"')) and (
+        bylines.parse_byline(line) is None)
 
 
 def _list(value: Any) -> list[Any]:
