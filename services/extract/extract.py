@@ -29,7 +29,8 @@ def extract(page: CleanPage) -> Article:
     if tree is not None:
         entries = liveblog.html_entries(tree, meta, page.paragraphs)
     else:
-        entries = liveblog.text_entries(page.paragraphs, found_bylines)
+        entries = liveblog.text_entries(page.paragraphs, found_bylines,
+                                        inline=not page.bylines)
     kind = pagekind.classify(page, tree, meta, is_live=bool(entries))
     if kind in REJECTED_KINDS:
         raise PermanentError(f"not_article:{kind}", f"{raw.final_url} looks like a {kind} page")
@@ -42,8 +43,10 @@ def extract(page: CleanPage) -> Article:
     published, modified, sources = _dates(page, tree, meta, entries, stamps)
     entries = _entries_in_utc(entries, _page_zone(meta, entries, tree))
     # Byline lines name the blog's authors, not people in the story.
+    # (The clean stage cuts its byline lines out; a byline extract found is a paragraph.)
+    byline_lines = set() if page.bylines else {byline.paragraph for byline in found_bylines}
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
-             if index not in {byline.paragraph for byline in found_bylines}]
+             if index not in byline_lines]
     analysis = analyse(story)
     return Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,

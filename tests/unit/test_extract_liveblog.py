@@ -1,8 +1,9 @@
 """Live blogs from plain text: the clean stage's bylines, or the extract stage's own finding."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+from services.clean.clean import clean
 from services.extract.bylines import find_bylines, parse_byline
 from services.extract.extract import extract
 from services.extract.liveblog import text_entries
@@ -10,6 +11,8 @@ from shared.models import Byline, CleanPage, RawPage
 
 SEED = (Path(__file__).resolve().parents[1] / "fixtures" / "extract" / "pages" /
         "seed_004_liveblog.txt").read_text("utf-8")
+RAW_SEED = (Path(__file__).resolve().parents[1] / "fixtures" / "clean" / "seeds" /
+            "004_b2b03e79aaf19651.txt")
 PARAGRAPHS = tuple(line for line in SEED.splitlines() if line)
 
 
@@ -69,7 +72,23 @@ def test_bylines_close_entries_when_the_text_opens_with_a_headline() -> None:
 
 
 def test_clean_stage_bylines_and_own_finding_agree() -> None:
-    assert extract(_page(find_bylines(PARAGRAPHS))) == extract(_page())
+    # The clean stage cuts byline lines out and says which paragraph each one preceded.
+    cleaned = clean(_page().raw)
+    assert len(cleaned.bylines) == 9
+    assert not any("15 November 2024" in paragraph for paragraph in cleaned.paragraphs)
+    assert extract(cleaned).entries == extract(_page()).entries
+
+
+def test_the_raw_seed_through_clean_and_extract_gives_every_entry_its_headline() -> None:
+    seed = RAW_SEED.read_text("utf-8")
+    raw = RawPage(job_id="j", source="s", url="seeds/004.txt", final_url="seeds/004.txt",
+                  content_type="text/plain", body=seed, fetched_at=datetime(2025, 1, 1))
+    article = extract(clean(raw))
+    assert [(entry.author, entry.published_at, entry.headline) for entry in article.entries] == [
+        (entry.author, entry.published_at, entry.headline) for entry in extract(_page()).entries]
+    assert len(article.entries) == 8 and all(entry.headline for entry in article.entries)
+    assert article.entries[1].headline.startswith("Ukraine is facing a ‘hammer blow’")
+    assert article.published_at == datetime(2024, 11, 15, 2, 56, tzinfo=UTC)
 
 
 def test_bylines_at_entry_start_open_entries() -> None:
