@@ -112,11 +112,13 @@ def same_wall_clock(moment: datetime, shown: datetime) -> bool:
 
 def in_utc(moment: datetime | None, zone: tzinfo | None = None) -> datetime | None:
     """The moment in UTC; a naive one is read in `zone` (another date of the same page), else
-    taken to be UTC already."""
+    taken to be UTC already. A bare day (naive midnight) stays that day at 00:00 UTC: it dates
+    a day, not an instant, and shifting it would move it to the day before."""
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone or UTC)
+        day_only = (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+        moment = moment.replace(tzinfo=UTC if day_only else zone or UTC)
     return moment.astimezone(UTC)
 
 

@@ -13,6 +13,7 @@ from services.extract.entities import analyse
 from services.extract.language import detect_language
 from services.extract.metadata import Meta, read_meta
 from services.extract.quotes import find_quotes
+from services.extract.zones import site_zone
 from shared.errors import PermanentError
 from shared.models import Article, CleanPage, Entry
 
@@ -41,7 +42,7 @@ def extract(page: CleanPage) -> Article:
     stamps = [entry.published_at for entry in entries if entry.published_at] + [
         byline.published_at for byline in found_bylines if byline.published_at and entries]
     published, modified, sources = _dates(page, tree, meta, entries, stamps)
-    entries = _entries_in_utc(entries, _page_zone(meta, entries, tree))
+    entries = _entries_in_utc(entries, _page_zone(meta, entries, tree, raw.final_url))
     # Byline lines name the blog's authors, not people in the story.
     # (The clean stage cuts its byline lines out; a byline extract found is a paragraph.)
     byline_lines = set() if page.bylines else {byline.paragraph for byline in found_bylines}
@@ -116,13 +117,16 @@ def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[
         published = (from_url, "url")
     if published is None and tree is not None:
         published = _htmldate(tree, page.raw.final_url)
-    if published and tree is not None and _day_only(published[0]) and (
+    # A day-only date, or one guessed from the URL or by htmldate, takes the time the page's own
+    # dateline gives for that day.
+    if published and tree is not None and (
+            _day_only(published[0]) or published[1] in ("url", "htmldate")) and (
             timed := dates.dateline_on(tree, published[0].date())):
         published = (timed, f"{published[1]}+dateline")  # the time the day source lost
     sources = {name: value[1] for name, value in
                (("published", published), ("modified", modified)) if value}
     # Stored in UTC; a time written without a zone is read in the zone of the page's other dates.
-    zone = _page_zone(meta, entries, tree)
+    zone = _page_zone(meta, entries, tree, page.raw.final_url)
     return (dates.in_utc(published[0] if published else None, zone),
             dates.in_utc(modified[0] if modified else None, zone), sources)
 
@@ -131,12 +135,16 @@ def _day_only(moment: datetime) -> bool:
     return moment.tzinfo is None and (moment.hour, moment.minute, moment.second) == (0, 0, 0)
 
 
-def _page_zone(meta: Meta, entries: list[Entry], tree: HtmlElement | None) -> tzinfo | None:
-    """The zone of the page's first dated fact that has one, else of its <time> elements."""
+def _page_zone(meta: Meta, entries: list[Entry], tree: HtmlElement | None,
+               url: str) -> tzinfo | None:
+    """The zone of the page's first dated fact that has one, else of its <time> elements, else
+    of the country its domain belongs to."""
     moments = [meta.published and meta.published[0], meta.modified and meta.modified[0],
                *(entry.published_at for entry in entries)]
     found = next((moment.tzinfo for moment in moments if moment and moment.tzinfo), None)
-    return found or (dates.page_zone(tree) if tree is not None else None)
+    if found is None and tree is not None:
+        found = dates.page_zone(tree) or site_zone(url)
+    return found
 
 
 def _entries_in_utc(entries: list[Entry], zone: tzinfo | None) -> list[Entry]:
@@ -158,7 +166,9 @@ def _text_date(paragraphs: tuple[str, ...]) -> tuple[datetime, str] | None:
 
 
 def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime, str] | None:
-    found = find_date(tree, url=url, extensive_search=False, original_date=True,
-                      outputformat="%Y-%m-%dT%H:%M:%S%z")
+    # The quick search first; the text-wide one only when the markup dates nothing.
+    found = next((day for extensive in (False, True) if (day := find_date(
+        tree, url=url, extensive_search=extensive, original_date=True,
+        outputformat="%Y-%m-%dT%H:%M:%S%z"))), None)
     moment = dates.parse(found) if found else None
     return (moment, "htmldate") if moment else None

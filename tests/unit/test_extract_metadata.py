@@ -263,3 +263,22 @@ def test_live_blog_entry_times_are_stored_in_utc() -> None:
         datetime(2024, 11, 6, 1, tzinfo=UTC), datetime(2024, 11, 6, 0, 30, tzinfo=UTC)]
     assert {entry.published_at.utcoffset() for entry in article.entries
             if entry.published_at} == {timedelta(0)}
+
+
+@pytest.mark.parametrize("url,expected", [
+    # No offset anywhere on the page: a bare time is the site's own country's clock...
+    ("https://www.portalspozywczy.pl/handel/eurocash", datetime(2021, 4, 28, 7, 29, tzinfo=UTC)),
+    # ... and UTC where the domain names no single-zone country.
+    ("https://news.example.com/handel/eurocash", datetime(2021, 4, 28, 9, 29, tzinfo=UTC)),
+])
+def test_a_bare_time_is_read_in_the_sites_country_zone(url: str, expected: datetime) -> None:
+    article = _extract('<html><head><meta property="article:published_time" '
+                       'content="2021-04-28T09:29:00"></head><body></body></html>', url=url)
+    assert article.published_at == expected
+    assert article.published_at is not None and article.published_at.utcoffset() == timedelta(0)
+
+
+def test_a_bare_day_stays_that_day_in_utc() -> None:
+    article = _extract('<html><head><meta name="date" content="2021-11-19"></head>'
+                       "<body></body></html>", url="https://evang.at/lockdown")
+    assert article.published_at == datetime(2021, 11, 19, tzinfo=UTC)
