@@ -93,6 +93,24 @@ def dateline_on(tree: HtmlElement, day: date) -> datetime | None:
     return next((moment for moment in visible_datelines(tree) if moment.date() == day), None)
 
 
+def header_dateline(tree: HtmlElement, entry_times: list[datetime]) -> datetime | None:
+    """The time a live blog's page shows under its title: its first <time datetime>, outside
+    links and lists, when that is no entry's own time."""
+    stamps = {_minute(moment) for moment in entry_times}
+    for element in tree.xpath("//body//time[@datetime][not(ancestor::a or ancestor::li or "
+                              "ancestor::aside or ancestor::nav or ancestor::footer)]")[:1]:
+        moment = parse(element.get("datetime"))
+        if moment and moment.tzinfo and (moment.hour, moment.minute) != (0, 0) and (
+                _minute(moment) not in stamps):
+            return moment
+    return None
+
+
+def _minute(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(second=0, microsecond=0)
+
+
 def page_zone(tree: HtmlElement) -> tzinfo | None:
     """The zone of the first <time datetime> on the page that carries one."""
     for value in tree.xpath("//time/@datetime")[:20]:

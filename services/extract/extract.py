@@ -107,6 +107,9 @@ def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[
     """Published and modified times, each with the kind of evidence it came from."""
     published, modified = meta.published, meta.modified
     times = sorted(stamps, key=_sortable)
+    if published is None and times and tree is not None and (
+            header := dates.header_dateline(tree, times)):
+        published = (header, "dateline")  # the date a live blog's page shows under its title
     if published is None and times:
         published = (times[0], "byline")
     if modified is None and len(times) > 1:

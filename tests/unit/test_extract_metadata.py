@@ -282,3 +282,17 @@ def test_a_bare_day_stays_that_day_in_utc() -> None:
     article = _extract('<html><head><meta name="date" content="2021-11-19"></head>'
                        "<body></body></html>", url="https://evang.at/lockdown")
     assert article.published_at == datetime(2021, 11, 19, tzinfo=UTC)
+
+
+def test_a_live_blog_without_a_stated_date_is_dated_as_its_page_shows_it() -> None:
+    article = _extract("""<html><body><h1>Brit Awards 2024 Live</h1>
+        <div class="byline">Marianka Swain <time datetime="2024-03-02T21:44+0000">2 March 2024
+        • 9:44pm</time></div>
+        <article class="live-entry"><time datetime="2024-03-02T21:43:18Z">9:43PM</time>
+        <p>Raye wins Best New Artist.</p></article>
+        <article class="live-entry"><time datetime="2024-03-02T17:11:11Z">5:11PM</time>
+        <p>The red carpet opens.</p></article></body></html>""",
+                       paragraphs=("Raye wins Best New Artist.", "The red carpet opens."))
+    assert article.is_live_blog
+    assert (article.published_at, article.date_sources["published"]) == (
+        datetime(2024, 3, 2, 21, 44, tzinfo=UTC), "dateline")
