@@ -18,7 +18,8 @@ _NOT_NAME = re.compile(
     r"\.(?:com|net|org|de|at|ch|pl|fr|es|it|uk|co)\b|^\d|\b(?:staff|reporters?|correspondents?|"
     r"editors?|writers?|desk|team|admin|none|null|unknown|contributors?|redaktion|redakcja|"
     r"redacci[oó]n|r[ée]daction|redazione|redactie|toimitus|newsroom|agenc(?:y|ies)|"
-    r"images?|photos?|photograph|foto|bild|getty|shutterstock|credit|"
+    r"images?|photos?|photograph|foto|bild|getty|shutterstock|credit|articles?|posts|"
+    r"beitr[äa]ge|artikel|profile?|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:mon|diens|donners|frei|sams|sonn)tag|"
     r"mittwoch|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|"
     r"mi[ée]rcoles|jueves|viernes|s[áa]bado|domingo)\b", re.IGNORECASE)

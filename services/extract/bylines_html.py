@@ -67,8 +67,10 @@ def _elsewhere(element: HtmlElement) -> bool:
     for node in (element, *element.iterancestors()):
         if node.tag in ("body", "html"):
             return False
-        if _ELSEWHERE.search(f'{node.get("class", "")} {node.get("id", "")}') or (
-                node.tag in ("aside", "nav")):
+        side = _ELSEWHERE.search(f'{node.get("class", "")} {node.get("id", "")}') or (
+            node.tag in ("aside", "nav"))
+        # A wrapper that holds the page's headline is the main column, whatever its name.
+        if side and node.find(".//h1") is None:
             return True
         if node.tag in ("article", "main"):
             return False

@@ -142,6 +142,7 @@ def test_one_person_stays_one(raw: str, expected: list[str]) -> None:
     ("Redakcja Forsal.pl", []), ("auto-motor.at Redaktion", []),  # desks, in any language
     ("Marianka Swain Save", ["Marianka Swain"]),  # the bookmark button beside the byline
     ("Donnerstag", []),
+    ("SHOW ALL ARTICLES OFHeiko Sauer", []), ("Weitere Beiträge", []),  # author-box links
 ])
 def test_credits_slugs_and_desks_are_no_authors(raw: str, expected: list[str]) -> None:
     assert clean_names([raw]) == expected
@@ -296,3 +297,11 @@ def test_a_live_blog_without_a_stated_date_is_dated_as_its_page_shows_it() -> No
     assert article.is_live_blog
     assert (article.published_at, article.date_sources["published"]) == (
         datetime(2024, 3, 2, 21, 44, tzinfo=UTC), "dateline")
+
+
+def test_a_byline_in_the_main_column_counts_whatever_the_column_is_called() -> None:
+    article = _extract("""<html><body><div id="sidebar" class="site-content"><article>
+        <header><h1>Expert*innen in der Krise</h1><span class="author vcard">Heiko Sauer</span>
+        </header></article></div><div class="sidebar"><span class="author">Anna Other</span>
+        </div></body></html>""")
+    assert article.authors == ("Heiko Sauer",)
