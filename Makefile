@@ -35,6 +35,11 @@ bench: bench-extract bench-dedupe bench-fetch
 bench-extract: install
 	$(BIN)/python bench/extract/run.py
 
+# Title, authors and date against hand-made truths, beside trafilatura and newspaper4k.
+.PHONY: bench-metadata
+bench-metadata: install
+	$(BIN)/python bench/extract/metadata.py
+
 bench-dedupe: install
 	$(BIN)/python bench/dedupe/run.py
 

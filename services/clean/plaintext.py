@@ -1,12 +1,13 @@
 """Plain-text payloads (one paragraph a line, as other scrapers save pages): lines, bylines
 glued to their dates, stray quotes, and caption or teaser lines."""
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from services.clean.filters import Paragraph
-from services.clean.text import repair, words
+from services.clean.text import key, repair, words
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
@@ -17,6 +18,7 @@ _BYLINE = re.compile(
     r"\s*,?\s*(?P<day>\d{1,2})\s+(?i:(?P<month>" + "|".join(_MONTHS) + r"))\s+"
     r"(?P<year>(?:19|20)\d\d)[,\s]+(?:at\s+)?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})$")
 _SENTENCE_END = (".", "!", "?", ":", ";", "…", '"', "”", "’", "'", ")", "]")
+_INNER_SENTENCE_END = re.compile(r"\w{2,}[.!?][”’\"]?\s+[A-Z“‘\"]")
 TEASER_WORDS = 8  # shorter unpunctuated lines are sub-headings, which belong to the story
 
 
@@ -35,7 +37,20 @@ Item = Paragraph | BylineLine
 def items(body: str) -> list[Item]:
     """The payload's non-empty lines, repaired, as paragraphs and byline lines."""
     lines = _rejoin_quotes([line for raw in body.splitlines() if (line := repair(raw))])
-    return [byline or Paragraph(line) for line in lines for byline in [parse_byline(line)]]
+    sequence = [byline or Paragraph(line) for line in lines for byline in [parse_byline(line)]]
+    _mark_entry_pointers(sequence)
+    return sequence
+
+
+def _mark_entry_pointers(sequence: list[Item]) -> None:
+    """A live-blog entry's headline (the line after its byline) repeated elsewhere on the page
+    is a link to that entry: the copy elsewhere goes, so the entry keeps its headline."""
+    headlines = {key(item.text) for before, item in itertools.pairwise(sequence)
+                 if isinstance(before, BylineLine) and isinstance(item, Paragraph)}
+    for index, item in enumerate(sequence):
+        follows_byline = index > 0 and isinstance(sequence[index - 1], BylineLine)
+        if isinstance(item, Paragraph) and not follows_byline and key(item.text) in headlines:
+            item.reason = "teaser"
 
 
 def parse_byline(line: str) -> BylineLine | None:
@@ -75,5 +90,8 @@ def mark_teasers(sequence: list[Item]) -> None:
         neighbours = kept[max(index - 1, 0):index] + kept[index + 1:index + 2]
         if any(isinstance(other, BylineLine) for other in neighbours):
             continue
-        if len(words(item.text)) >= TEASER_WORDS and not item.text.endswith(_SENTENCE_END):
+        # A line that holds a whole sentence before its last is prose whose final full stop
+        # was lost, not a one-sentence caption or promo.
+        if len(words(item.text)) >= TEASER_WORDS and not item.text.endswith(_SENTENCE_END) and (
+                not _INNER_SENTENCE_END.search(item.text)):
             item.reason = "teaser"

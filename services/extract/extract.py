@@ -2,7 +2,7 @@
 
 import hashlib
 import html
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 import lxml.html
 from htmldate import find_date
@@ -13,6 +13,7 @@ from services.extract.entities import analyse
 from services.extract.language import detect_language
 from services.extract.metadata import Meta, read_meta
 from services.extract.quotes import find_quotes
+from services.extract.zones import site_zone
 from shared.errors import PermanentError
 from shared.models import Article, CleanPage, Entry
 
@@ -29,17 +30,24 @@ def extract(page: CleanPage) -> Article:
     if tree is not None:
         entries = liveblog.html_entries(tree, meta, page.paragraphs)
     else:
-        entries = liveblog.text_entries(page.paragraphs, found_bylines)
+        entries = liveblog.text_entries(page.paragraphs, found_bylines,
+                                        inline=not page.bylines)
     kind = pagekind.classify(page, tree, meta, is_live=bool(entries))
     if kind in REJECTED_KINDS:
         raise PermanentError(f"not_article:{kind}", f"{raw.final_url} looks like a {kind} page")
     headline = _text_headline(page.paragraphs) if tree is None else None
     body = page.paragraphs[1:] if headline else page.paragraphs
     text = "\n\n".join(body)
-    published, modified, sources = _dates(page, tree, meta, entries)
+    # Every byline's time dates the blog, also one whose entry the saved page lost.
+    stamps = [entry.published_at for entry in entries if entry.published_at] + [
+        byline.published_at for byline in found_bylines if byline.published_at and entries]
+    published, modified, sources = _dates(page, tree, meta, entries, stamps)
+    entries = _entries_in_utc(entries, _page_zone(meta, entries, tree, raw.final_url))
     # Byline lines name the blog's authors, not people in the story.
+    # (The clean stage cuts its byline lines out; a byline extract found is a paragraph.)
+    byline_lines = set() if page.bylines else {byline.paragraph for byline in found_bylines}
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
-             if index not in {byline.paragraph for byline in found_bylines}]
+             if index not in byline_lines]
     analysis = analyse(story)
     return Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,
@@ -94,11 +102,14 @@ def _authors(meta: Meta, entries: list[Entry]) -> list[str]:
 Dated = tuple[datetime | None, datetime | None, dict[str, str]]
 
 
-def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[Entry]) -> Dated:
+def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[Entry],
+           stamps: list[datetime]) -> Dated:
     """Published and modified times, each with the kind of evidence it came from."""
     published, modified = meta.published, meta.modified
-    times = sorted((entry.published_at for entry in entries if entry.published_at),
-                   key=_sortable)
+    times = sorted(stamps, key=_sortable)
+    if published is None and times and tree is not None and (
+            header := dates.header_dateline(tree, times)):
+        published = (header, "dateline")  # the date a live blog's page shows under its title
     if published is None and times:
         published = (times[0], "byline")
     if modified is None and len(times) > 1:
@@ -109,9 +120,40 @@ def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[
         published = (from_url, "url")
     if published is None and tree is not None:
         published = _htmldate(tree, page.raw.final_url)
+    # A day-only date, or one guessed from the URL or by htmldate, takes the time the page's own
+    # dateline gives for that day.
+    if published and tree is not None and (
+            _day_only(published[0]) or published[1] in ("url", "htmldate")) and (
+            timed := dates.dateline_on(tree, published[0].date())):
+        published = (timed, f"{published[1]}+dateline")  # the time the day source lost
     sources = {name: value[1] for name, value in
                (("published", published), ("modified", modified)) if value}
-    return (published[0] if published else None, modified[0] if modified else None, sources)
+    # Stored in UTC; a time written without a zone is read in the zone of the page's other dates.
+    zone = _page_zone(meta, entries, tree, page.raw.final_url)
+    return (dates.in_utc(published[0] if published else None, zone),
+            dates.in_utc(modified[0] if modified else None, zone), sources)
+
+
+def _day_only(moment: datetime) -> bool:
+    return moment.tzinfo is None and (moment.hour, moment.minute, moment.second) == (0, 0, 0)
+
+
+def _page_zone(meta: Meta, entries: list[Entry], tree: HtmlElement | None,
+               url: str) -> tzinfo | None:
+    """The zone of the page's first dated fact that has one, else of its <time> elements, else
+    of the country its domain belongs to."""
+    moments = [meta.published and meta.published[0], meta.modified and meta.modified[0],
+               *(entry.published_at for entry in entries)]
+    found = next((moment.tzinfo for moment in moments if moment and moment.tzinfo), None)
+    if found is None and tree is not None:
+        found = dates.page_zone(tree) or site_zone(url)
+    return found
+
+
+def _entries_in_utc(entries: list[Entry], zone: tzinfo | None) -> list[Entry]:
+    """The entries with their times in UTC, read in the page's zone when they carry none."""
+    return [entry.model_copy(update={"published_at": dates.in_utc(entry.published_at, zone)})
+            if entry.published_at else entry for entry in entries]
 
 
 def _sortable(moment: datetime) -> datetime:
@@ -127,7 +169,9 @@ def _text_date(paragraphs: tuple[str, ...]) -> tuple[datetime, str] | None:
 
 
 def _htmldate(tree: HtmlElement, url: str) -> tuple[datetime, str] | None:
-    found = find_date(tree, url=url, extensive_search=False, original_date=True,
-                      outputformat="%Y-%m-%dT%H:%M:%S%z")
+    # The quick search first; the text-wide one only when the markup dates nothing.
+    found = next((day for extensive in (False, True) if (day := find_date(
+        tree, url=url, extensive_search=extensive, original_date=True,
+        outputformat="%Y-%m-%dT%H:%M:%S%z"))), None)
     moment = dates.parse(found) if found else None
     return (moment, "htmldate") if moment else None

@@ -59,3 +59,9 @@ def image(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("url") or value.get("contentUrl")
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def article_nodes(found: list[Node], first: Node | None = None) -> list[Node]:
+    """Every article node of the page, the chosen one first."""
+    rest = [node for node in found if types_of(node) & ARTICLE_TYPES and node is not first]
+    return [first, *rest] if first else rest

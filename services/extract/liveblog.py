@@ -6,10 +6,11 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from services.extract import jsonld
+from services.extract import bylines, jsonld
 from services.extract.authors import clean_names
+from services.extract.bylines_html import BYLINE_XPATH
 from services.extract.dates import TEXT_DATE, from_match, parse
-from services.extract.metadata import BYLINE_XPATH, Meta
+from services.extract.metadata import Meta
 from shared.models import Byline, Entry
 
 MIN_ENTRIES = 2  # one dated block is an article with a dateline; two or more make a live blog
@@ -41,24 +42,34 @@ def _coverage(entries: list[Entry], paragraphs: tuple[str, ...]) -> float:
     return covered / total if total else 0.0
 
 
-def text_entries(paragraphs: tuple[str, ...], bylines: tuple[Byline, ...]) -> list[Entry]:
-    """Entries of a plain-text live blog, cut at its byline-and-time lines."""
-    timed = [byline for byline in bylines if byline.published_at]
+def text_entries(paragraphs: tuple[str, ...], bylines: tuple[Byline, ...],
+                 inline: bool = True) -> list[Entry]:
+    """Entries of a plain-text live blog, cut at its byline-and-time lines. `inline`: the byline
+    lines are among the paragraphs (extract found them); otherwise (the clean stage cut them
+    out) a byline's index is that of the paragraph after it."""
+    timed = sorted((byline for byline in bylines if byline.published_at),
+                   key=lambda byline: byline.paragraph)
     if len(timed) < MIN_ENTRIES:
         return []
-    marks = sorted(byline.paragraph for byline in timed)
-    by_index = {byline.paragraph: byline for byline in timed}
-    # Bylines open their entries when the text starts with one; otherwise they close them.
-    opening = marks[0] == 0
-    spans = _spans(marks, len(paragraphs), opening)
-    return [_text_entry([p for p in paragraphs[start:end] if p.strip()], by_index[mark])
-            for mark, start, end in spans]
+    marks = [byline.paragraph for byline in timed]
+    skip = 1 if inline else 0  # an inline byline is no line of its entry
+    if _bylines_open(paragraphs, marks):
+        spans = zip(timed, [mark + skip for mark in marks], [*marks[1:], len(paragraphs)],
+                    strict=True)
+    else:
+        spans = zip(timed, [0, *(mark + skip for mark in marks[:-1])], marks, strict=True)
+    entries = [_text_entry([p for p in paragraphs[start:end] if p.strip()], byline)
+               for byline, start, end in spans]
+    # A byline the saved page was cut off after has no entry left to carry.
+    return [entry for entry in entries if entry.headline or entry.text]
 
 
-def _spans(marks: list[int], total: int, opening: bool) -> list[tuple[int, int, int]]:
-    if opening:
-        return [(mark, mark + 1, nxt) for mark, nxt in zip(marks, [*marks[1:], total], strict=True)]
-    return [(mark, prev + 1, mark) for mark, prev in zip(marks, [-1, *marks[:-1]], strict=True)]
+def _bylines_open(paragraphs: tuple[str, ...], marks: list[int]) -> bool:
+    """Whether bylines open their entries (byline, headline, text: most live blogs) or close
+    them (headline, text, byline). They open them when the text starts with one, or when what
+    precedes the first is an introduction, whose first line is a sentence; they close them
+    when the text starts with a headline, the first entry's."""
+    return marks[0] == 0 or not _is_headline(paragraphs[0])
 
 
 def _text_entry(body: list[str], byline: Byline) -> Entry:
@@ -71,7 +82,8 @@ def _text_entry(body: list[str], byline: Byline) -> Entry:
 
 def _is_headline(line: str) -> bool:
     """A short line that does not end like a sentence: a headline in plain text."""
-    return len(line) <= HEADLINE_MAX and not line.rstrip().endswith((".", ":", "”", '"'))
+    return len(line) <= HEADLINE_MAX and not line.rstrip().endswith((".", ":", "”", '"')) and (
+        bylines.parse_byline(line) is None)
 
 
 def _list(value: Any) -> list[Any]:

@@ -8,9 +8,10 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from services.extract import jsonld
-from services.extract.authors import clean_names
-from services.extract.dates import TEXT_DATE, parse
+from services.extract import dates, jsonld
+from services.extract.bylines_html import page_authors
+from services.extract.dates import parse, visible_datelines
+from services.extract.headline import visible_title
 
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished", "pubdate",
                   "publish-date", "publishdate", "dc.date.issued", "dcterms.created",
@@ -19,8 +20,6 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc
                  "last-modified", "lastmod")
 AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
                "byl")
-BYLINE_XPATH = ('//*[@rel="author" or @itemprop="author" or @data-link-name="byline" or '
-                'contains(@class, "byline")]')
 
 
 @dataclass
@@ -65,22 +64,25 @@ def read_meta(tree: HtmlElement, url: str) -> Meta:
 
     meta = Meta(node=node or None, nodes=nodes, og_type=first("og:type"))
     meta.canonical_url = canonical(tree, tags, url)
-    meta.title = jsonld.text(node.get("headline")) or first("og:title", "twitter:title") or (
-        _heading(tree))
-    meta.authors = clean_names(jsonld.names(node.get("author"))) or clean_names(
-        [value for key in AUTHOR_META for value in tags.get(key, []) if "://" not in value]
-    ) or clean_names(_byline_markup(tree))
-    meta.published = _dated(jsonld.text(node.get("datePublished")), "json-ld") or _dated(
-        first(*PUBLISHED_META), "meta")
+    publisher = node.get("publisher")
+    meta.site_name = first("og:site_name", "application-name") or (
+        jsonld.text(publisher.get("name")) if isinstance(publisher, dict) else None)
+    meta.title = visible_title(tree, [
+        jsonld.text(node.get("headline")), first("og:title"), first("twitter:title")],
+        meta.site_name, url)
+    meta.authors = page_authors(tree, [
+        jsonld.names(node.get("author")),
+        [value for key in AUTHOR_META for value in tags.get(key, [])]], meta.site_name, url)
+    meta.published = _published(tree, [
+        (jsonld.text(candidate.get("datePublished")), "json-ld")
+        for candidate in jsonld.article_nodes(nodes, first=node)] + [
+        (tags[key][0], "meta") for key in PUBLISHED_META if key in tags])
     meta.modified = _dated(jsonld.text(node.get("dateModified")), "json-ld") or _dated(
         first(*MODIFIED_META), "meta")
     meta.language = language_code(tree.get("lang") or first("og:locale", "content-language")
                                   or jsonld.text(node.get("inLanguage")))
     meta.description = first("og:description", "description", "twitter:description") or (
         jsonld.text(node.get("description")))
-    publisher = node.get("publisher")
-    meta.site_name = first("og:site_name", "application-name") or (
-        jsonld.text(publisher.get("name")) if isinstance(publisher, dict) else None)
     image = first("og:image", "og:image:url", "twitter:image") or jsonld.image(node.get("image"))
     meta.image = urljoin(url, image) if image else None
     meta.tags = _tags([*tags.get("article:tag", []), *tags.get("news_keywords", []),
@@ -115,19 +117,19 @@ def _dated(value: str | None, source: str) -> tuple[datetime, str] | None:
     return (moment, source) if moment else None
 
 
-def _heading(tree: HtmlElement) -> str | None:
-    for path in ("//h1", "//title"):
-        for element in tree.xpath(path)[:1]:
-            text = " ".join(element.text_content().split())
-            if text:
-                return text
-    return None
-
-
-def _byline_markup(tree: HtmlElement) -> list[str]:
-    found = tree.xpath(BYLINE_XPATH)
-    # A byline often carries its date too ("Fiona Parker 2 March 2024 • 9:36pm").
-    return [TEXT_DATE.split(" ".join(element.text_content().split()))[0] for element in found[:3]]
+def _published(tree: HtmlElement, candidates: list[tuple[str | None, str]]
+               ) -> tuple[datetime, str] | None:
+    """The publication time: the first candidate, unless the page's visible dateline confirms
+    another (a live blog's JSON-LD can carry the day it was first opened, older than the
+    published time the page shows)."""
+    found = [(moment, source) for value, source in candidates if (moment := parse(value))]
+    distinct = {moment.replace(second=0, microsecond=0) for moment, _ in found}
+    if len(distinct) > 1:
+        shown = visible_datelines(tree)
+        for moment, source in found:
+            if any(dates.same_wall_clock(moment, seen) for seen in shown):
+                return moment, source
+    return found[0] if found else None
 
 
 def _tags(values: list[str]) -> list[str]:

@@ -106,7 +106,9 @@ def _fields(article: Article, entries: tuple[Entry, ...]) -> dict[str, Any]:
     dumped = article.model_dump(mode="json", include={
         "authors", "description", "site_name", "image", "tags", "entities", "quotes",
         "date_sources", "removed"})
-    dumped["entries"] = [entry.model_dump(mode="json") for entry in entries]
+    # Entry times in UTC like every stored date, also for payloads extracted before that rule.
+    dumped["entries"] = [entry.model_copy(update={"published_at": as_utc(entry.published_at)})
+                         .model_dump(mode="json") for entry in entries]
     return dumped
 
 

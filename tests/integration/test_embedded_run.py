@@ -13,8 +13,9 @@ NEWS_WORDS = 20  # a line this long in a seed is a paragraph of news or of furni
 SEEDS = {path.name: path.read_text("utf-8").splitlines() for path in EXAMPLES.glob("*.txt")}
 TEMPLATE = set.intersection(*(set(lines) for lines in SEEDS.values()))
 # Long lines that are promos of other stories (read and judged by hand), cut as teasers.
-TEASERS = ("Exclusive: Former deputy chair of the Conservative Party",
-           "The Russians taking Pokrovsk would split Ukraine’s defensive line")
+# ("The Russians taking Pokrovsk would split Ukraine’s defensive line ... Donetsk. Now facing
+# constant bombardment, ..." is news, two sentences whose last lost its full stop: kept.)
+TEASERS = ("Exclusive: Former deputy chair of the Conservative Party",)
 
 
 @pytest.fixture(scope="module")

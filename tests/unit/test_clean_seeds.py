@@ -67,13 +67,15 @@ FURNITURE = [
     (ROUNDUP, "Exclusive: Former deputy chair", "teaser"),
     (ROUNDUP, "‘I completely self-funded my humanitarian trip", "teaser"),
     (ROUNDUP, "The Ukrainian move has reportedly been driven", "teaser"),
-    (ROUNDUP, "The Russians taking Pokrovsk would split", "teaser"),
     (LIVE_BLOG, "Your support helps us to tell the story", "appeal"),
     (LIVE_BLOG, "From reproductive rights to climate change", "appeal"),
     (LIVE_BLOG, "At such a critical moment in US history", "appeal"),
     (LIVE_BLOG, "The Independent is trusted by Americans", "appeal"),
     (LIVE_BLOG, "Your support makes all the difference.", "appeal"),
 ]
+# "The Russians taking Pokrovsk would split Ukraine’s defensive line ... part of Donetsk. Now
+# facing constant bombardment, soldiers and residents in Pokrovsk speak to ..." is news, two
+# sentences whose last lost its full stop: kept (a one-sentence promo is a teaser).
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=[seed.stem for seed in SEEDS])
@@ -117,7 +119,10 @@ def test_paragraph_repeated_within_a_page_kept_once() -> None:
     assert lines(LIVE_BLOG).count(repeated) == 2
     page = clean(raw_page(LIVE_BLOG))
     assert page.paragraphs.count(repeated) == 1
-    assert {"text": repeated, "reason": "duplicate"} in snapshot(page)["removed"]
+    # The copy kept is the 05:21 entry's headline, the line after its byline; the copy before
+    # the first entry is a link to it.
+    assert page.paragraphs[page.bylines[1].paragraph] == repeated
+    assert {"text": repeated, "reason": "teaser"} in snapshot(page)["removed"]
     # The login prompt opens and closes the round-up: cut both times, never kept once.
     roundup = clean(raw_page(ROUNDUP))
     assert [r.reason for r in roundup.removed if r.text.startswith("Please refresh")] == [

@@ -125,3 +125,40 @@ def test_common_words_towns_and_surnames(text: str, people: list[str], places: l
     entities = find_entities([text])
     assert sorted(entity.name for entity in entities.people) == sorted(people)
     assert sorted(entity.name for entity in entities.places) == sorted(places)
+
+
+# Whole seeds, annotated by hand (fixtures/extract/seed_entities.json), through the pipeline's
+# own clean and extract stages: what a user of the archive gets for each seed.
+SEED_ENTITIES = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "extract" /
+                            "seed_entities.json").read_text("utf-8"))["seeds"]
+KINDS = ("people", "places", "organizations")
+
+
+def seed_scores() -> dict[str, tuple[float, float]]:
+    """Precision and recall per kind over both seeds, names summed across them."""
+    from services.clean.clean import clean
+    from services.extract.extract import extract
+    from shared.models import RawPage
+    counts = {kind: [0, 0, 0] for kind in KINDS}  # hits, found, labelled
+    for name, labelled in SEED_ENTITIES.items():
+        path = Path(__file__).resolve().parents[1] / "fixtures" / "clean" / "seeds" / f"{name}.txt"
+        raw = RawPage(job_id=name, source="seeds", url=f"seeds/{path.name}",
+                      final_url=f"seeds/{path.name}", content_type="text/plain",
+                      body=path.read_text("utf-8"))
+        entities = extract(clean(raw)).entities
+        for kind in KINDS:
+            found = {entity.name for entity in getattr(entities, kind)}
+            gold = set(labelled[kind])
+            counts[kind][0] += len(found & gold)
+            counts[kind][1] += len(found)
+            counts[kind][2] += len(gold)
+    return {kind: (hits / max(found, 1), hits / max(gold, 1))
+            for kind, (hits, found, gold) in counts.items()}
+
+
+def test_seed_entities_recall_and_precision() -> None:
+    scores = seed_scores()
+    print({kind: f"P {p:.2f} R {r:.2f}" for kind, (p, r) in scores.items()})
+    for kind, (precision, recall) in scores.items():
+        assert recall >= 0.9, kind
+        assert precision >= 0.9, kind
