@@ -55,6 +55,7 @@ EXTRACTORS = [
 FAMILIES = {"copydesk (setting chosen per fold)": [name for name, _ in EXTRACTORS[:2]],
             "trafilatura (setting chosen per fold)": list(TRAFILATURA)}
 Counts = namedtuple("Counts", "tp fp fn tn")
+KINDS_HEADING = "## Page kinds"  # written from bench/extract/kinds.py, kept on regeneration
 
 
 def main() -> int:
@@ -82,9 +83,17 @@ def main() -> int:
                 runs[name].append(_run(corpus, name, extractor, args.repeat))
         rows = [_merge(tool, runs[name]) for name, _ in EXTRACTORS]
         sections.append(_section(tool, corpus, rows))
-    args.out.write_text(_report(sections, args.rounds, args.repeat), encoding="utf-8")
+    kept = _kept_section(args.out)
+    args.out.write_text(_report(sections, args.rounds, args.repeat) + kept, encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     return 0
+
+
+def _kept_section(path: Path) -> str:
+    """The page-kind section of an earlier RESULTS.md (kinds.py's figures), kept as it was."""
+    old = path.read_text("utf-8") if path.exists() else ""
+    start = old.find(KINDS_HEADING)
+    return "\n" + old[start:] if start >= 0 else ""
 
 
 def _load_tool() -> ModuleType:
