@@ -196,6 +196,7 @@ def _report(sections: list[dict], rounds: int, repeat: int) -> str:
                                        for row in section["ok"].values() if row.get("version")))
     lines += [
         "", "## How it was measured", "",
+        f"- Command: `.venv/bin/python bench/extract/run.py --rounds {rounds} --repeat {repeat}`.",
         f"- One process per extractor, corpus and round, pages in corpus order, after one "
         f"untimed warm-up page. {rounds} rounds, the extractors in a rotated order each round; "
         f"each page run {repeat} times per round, and its time is the fastest of all "
