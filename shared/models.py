@@ -131,6 +131,7 @@ class Article(Payload):
     tags: tuple[str, ...] = ()
     text: str
     page_kind: PageKind = "article"
+    page_kind_confidence: float = 1.0  # how sure the kind is; an unsure kind keeps the text
     is_live_blog: bool = False
     entries: tuple[Entry, ...] = ()
     entities: Entities = Field(default_factory=Entities)

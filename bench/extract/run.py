@@ -1,11 +1,18 @@
-"""Extraction benchmark: copydesk's clean stage against its peers, in one run, on fundus80.
+"""Extraction benchmark: copydesk's clean stage against its peers, in one run, on both corpora.
 
 Runs the team's extract_eval.py (beside the checkout, in ../shared/tools/extract-bench) once per
-extractor, all on this machine in the same run, and writes bench/extract/RESULTS.md with
-shingle F1, precision, recall and ms/page for the whole corpus, for the publishers used while
-tuning and for the four held out.
+extractor and corpus, all on this machine in the same run, and writes bench/extract/RESULTS.md:
+F1, precision, recall and ms/page per corpus (fundus80: shingles; trafilatura-eval: snippets),
+trafilatura's best setting, and leave-one-publisher-out figures.
 
-    .venv/bin/python bench/extract/run.py [--rounds 3] [--repeat 2] [--out bench/extract/RESULTS.md]
+    .venv/bin/python bench/extract/run.py [--corpus fundus80 trafilatura-eval]
+        [--rounds 3] [--repeat 2] [--out bench/extract/RESULTS.md]
+
+Leave-one-publisher-out: an extractor with settings (trafilatura's favor_precision, default,
+favor_recall; copydesk with and without furniture learned during the run) has the setting
+chosen on the other publishers' pages, then scored on the held-out publisher's; the held-out
+pages of all publishers are pooled. copydesk's thresholds are constants, the same for every
+publisher, so its plain row needs no choice.
 
 The machine is shared, and its load comes and goes over minutes: run one extractor after the
 other and the last may meet a quiet machine while the first met a busy one. So every
@@ -23,16 +30,19 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import namedtuple
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO.parent / "shared" / "tools" / "extract-bench" / "extract_eval.py"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-# Drawn before any tuning with random.Random(2024).sample(publishers, 4); never tuned on.
-HELD_OUT = ("FoxNews", "TheIndependent", "TheNation", "iNews")
+CORPORA = ("fundus80", "trafilatura-eval")
+OURS = "copydesk clean"
+TRAFILATURA = ("trafilatura favor_precision", "trafilatura (default)", "trafilatura favor_recall")
 EXTRACTORS = [
-    ("copydesk clean", ["--py", "bench.extract.adapter:extract"]),
+    (OURS, ["--py", "bench.extract.adapter:extract"]),
     ("copydesk clean, furniture learned during the run",
      ["--py", "bench.extract.adapter:extract_learning"]),
     ("trafilatura (default)", ["--adapter", "trafilatura"]),
@@ -41,11 +51,17 @@ EXTRACTORS = [
     ("readability-lxml", ["--adapter", "readability"]),
     ("newspaper4k", ["--adapter", "newspaper4k"]),
 ]
+# Extractors whose settings the leave-one-publisher-out figure chooses between.
+FAMILIES = {"copydesk (setting chosen per fold)": [name for name, _ in EXTRACTORS[:2]],
+            "trafilatura (setting chosen per fold)": list(TRAFILATURA)}
+Counts = namedtuple("Counts", "tp fp fn tn")
+KINDS_HEADING = "## Page kinds"  # written from bench/extract/kinds.py, kept on regeneration
 
 
 def main() -> int:
-    """Run every extractor, then write the results table."""
+    """Run every extractor on every corpus, then write the results tables."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", nargs="+", choices=CORPORA, default=list(CORPORA))
     parser.add_argument("--rounds", type=int, default=3,
                         help="passes over all extractors, interleaved (default 3)")
     parser.add_argument("--repeat", type=int, default=2,
@@ -56,16 +72,28 @@ def main() -> int:
         sys.exit(f"extract_eval.py not found at ../shared/tools/extract-bench/ beside the "
                  f"checkout ({TOOL}); the benchmark needs the team's shared folder")
     tool = _load_tool()
-    runs: dict[str, list[dict]] = {name: [] for name, _ in EXTRACTORS}
-    for round_ in range(args.rounds):
-        shift = round_ % len(EXTRACTORS)
-        for name, extractor in EXTRACTORS[shift:] + EXTRACTORS[:shift]:
-            print(f"round {round_ + 1}/{args.rounds}: {name} ...", file=sys.stderr, flush=True)
-            runs[name].append(_run(tool, name, extractor, args.repeat))
-    rows = [_merge(tool, runs[name]) for name, _ in EXTRACTORS]
-    args.out.write_text(_report(rows, args.rounds, args.repeat), encoding="utf-8")
+    sections = []
+    for corpus in args.corpus:
+        runs: dict[str, list[dict]] = {name: [] for name, _ in EXTRACTORS}
+        for round_ in range(args.rounds):
+            shift = round_ % len(EXTRACTORS)
+            for name, extractor in EXTRACTORS[shift:] + EXTRACTORS[:shift]:
+                print(f"{corpus} round {round_ + 1}/{args.rounds}: {name} ...",
+                      file=sys.stderr, flush=True)
+                runs[name].append(_run(corpus, name, extractor, args.repeat))
+        rows = [_merge(tool, runs[name]) for name, _ in EXTRACTORS]
+        sections.append(_section(tool, corpus, rows))
+    kept = _kept_section(args.out)
+    args.out.write_text(_report(sections, args.rounds, args.repeat) + kept, encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     return 0
+
+
+def _kept_section(path: Path) -> str:
+    """The page-kind section of an earlier RESULTS.md (kinds.py's figures), kept as it was."""
+    old = path.read_text("utf-8") if path.exists() else ""
+    start = old.find(KINDS_HEADING)
+    return "\n" + old[start:] if start >= 0 else ""
 
 
 def _load_tool() -> ModuleType:
@@ -78,23 +106,18 @@ def _load_tool() -> ModuleType:
     return module
 
 
-def _run(tool: ModuleType, name: str, extractor: list[str], repeat: int) -> dict:
-    """One extractor over the corpus: the tool's summary plus dev and held-out scores."""
+def _run(corpus: str, name: str, extractor: list[str], repeat: int) -> dict:
+    """One extractor over one corpus: the tool's summary and its per-page counts."""
     with tempfile.TemporaryDirectory() as scratch:
         per_page = Path(scratch) / "pages.jsonl"
-        command = [sys.executable, str(TOOL), *extractor, "--name", name,
-                   "--repeat", str(repeat), "--per-page", str(per_page)]
+        command = [sys.executable, str(TOOL), *extractor, "--name", name, "--dataset", corpus,
+                   "--repeat", str(repeat), "--per-page", str(per_page), "--bootstrap", "0"]
         env = dict(os.environ, PYTHONPATH=str(REPO))
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
         if done.returncode != 0 or not per_page.exists():
             return {"name": name, "error": (done.stderr or done.stdout).strip()[-300:]}
         summary = json.loads(done.stdout.strip().splitlines()[-1])
-        pages = [json.loads(line) for line in per_page.read_text("utf-8").splitlines()]
-    for part, wanted in (("dev", False), ("held", True)):
-        scores = [tool.PageScore(p["tp"], p["fp"], p["fn"], False) for p in pages
-                  if (p["id"].rsplit("_", 1)[0] in HELD_OUT) == wanted]
-        summary[part] = tool.aggregate(scores)
-    summary["page_ms"] = {p["id"]: p["ms"] for p in pages}
+        summary["pages"] = [json.loads(line) for line in per_page.read_text("utf-8").splitlines()]
     return summary
 
 
@@ -104,50 +127,79 @@ def _merge(tool: ModuleType, runs: list[dict]) -> dict:
     if failed:
         return failed[0]
     row = dict(runs[0])
-    fastest = [min(run["page_ms"][page] for run in runs) for page in row["page_ms"]]
+    fastest = [min(run["pages"][index]["ms"] for run in runs)
+               for index in range(len(row["pages"]))]
     row["ms_per_page_median"] = statistics.median(fastest)
     row["ms_per_page_p90"] = tool.percentile(fastest, 0.9)
     row["same_text_every_round"] = len({run["f1"] for run in runs}) == 1
     return row
 
 
-def _report(rows: list[dict], rounds: int, repeat: int) -> str:
-    """RESULTS.md: the main table, the split table, and how it was measured."""
-    ok = [row for row in rows if "error" not in row]
+def publisher(corpus: str, page: dict) -> str:
+    """fundus80 names its pages <Publisher>_<n>; trafilatura-eval's publisher is the host."""
+    if corpus == "fundus80":
+        return str(page["id"]).rsplit("_", 1)[0]
+    host = urlsplit(page.get("url") or "").hostname
+    return host.removeprefix("www.") if host else f"page:{page['id']}"
+
+
+def _score(tool: ModuleType, corpus: str, pages: list[dict]) -> dict[str, float]:
+    """The tool's own aggregation over some pages: macro shingles or summed snippets."""
+    if corpus == "fundus80":
+        return tool.aggregate([tool.PageScore(p["tp"], p["fp"], p["fn"], False) for p in pages])
+    return tool.aggregate_snippets([Counts(p["tp"], p["fp"], p["fn"], p["tn"]) for p in pages])
+
+
+def _leave_one_out(tool: ModuleType, corpus: str, rows: dict[str, dict], members: list[str]
+                   ) -> tuple[dict[str, float], dict[str, int]]:
+    """Each publisher scored with the member that did best on all the other publishers."""
+    pages = {name: rows[name]["pages"] for name in members}
+    publishers = sorted({publisher(corpus, p) for p in pages[members[0]]})
+    held: list[dict] = []
+    chosen: dict[str, int] = dict.fromkeys(members, 0)
+    for left_out in publishers:
+        def rest(name: str, out: str = left_out) -> list[dict]:
+            return [p for p in pages[name] if publisher(corpus, p) != out]
+        best = max(members, key=lambda name: _score(tool, corpus, rest(name))["f1"])
+        chosen[best] += 1
+        held += [p for p in pages[best] if publisher(corpus, p) == left_out]
+    return _score(tool, corpus, held), chosen
+
+
+def _section(tool: ModuleType, corpus: str, rows: list[dict]) -> dict:
+    """A corpus's table rows, its leave-one-publisher-out rows and its target checks."""
+    ok = {row["name"]: row for row in rows if "error" not in row}
+    folds = {}
+    for family, members in FAMILIES.items():
+        if all(name in ok for name in members):
+            folds[family] = _leave_one_out(tool, corpus, ok, members)
+    for name in ok:
+        folds.setdefault(name, (_score(tool, corpus, ok[name]["pages"]), {}))
+    n_publishers = len({publisher(corpus, p) for row in ok.values() for p in row["pages"]})
+    return {"corpus": corpus, "rows": rows, "ok": ok, "folds": folds,
+            "publishers": n_publishers}
+
+
+def _report(sections: list[dict], rounds: int, repeat: int) -> str:
+    """RESULTS.md: per corpus the main table, the leave-one-publisher-out table, the targets."""
     lines = [
-        "# Extraction benchmark (fundus80)", "",
-        "Shingle F1 as `../shared/tools/extract-bench/extract_eval.py` computes it (4-word "
-        "shingles, precision and recall averaged over pages, F1 their harmonic mean), every "
-        "extractor in the same run on the same machine. Regenerate with "
-        "`.venv/bin/python bench/extract/run.py`.", "",
-        "| extractor | F1 | precision | recall | median ms/page | p90 ms/page | empty |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "# Extraction benchmark (fundus80, trafilatura-eval)", "",
+        "Every extractor in the same run on the same machine, scored by "
+        "`../shared/tools/extract-bench/extract_eval.py`: on fundus80 4-word shingles "
+        "(precision and recall averaged over pages, F1 their harmonic mean); on "
+        "trafilatura-eval the snippets that must and must not appear (counts summed over "
+        "pages). Regenerate with `.venv/bin/python bench/extract/run.py`.",
     ]
-    for row in ok:
-        lines.append(f"| {row['name']} | {row['f1']:.3f} | {row['precision']:.3f} | "
-                     f"{row['recall']:.3f} | {row['ms_per_page_median']:.1f} | "
-                     f"{row['ms_per_page_p90']:.1f} | {row['empty_outputs']} |")
-    lines += [
-        "", f"## Tuning split and held-out publishers ({', '.join(HELD_OUT)})", "",
-        "The held-out publishers (20 pages) were drawn at random before any tuning and never "
-        "looked at while tuning; the tuning split is the other 12 publishers (60 pages).", "",
-        "| extractor | F1 tuning | P tuning | R tuning | F1 held-out | P held-out | R held-out |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in ok:
-        dev, held = row["dev"], row["held"]
-        lines.append(f"| {row['name']} | {dev['f1']:.3f} | {dev['precision']:.3f} | "
-                     f"{dev['recall']:.3f} | {held['f1']:.3f} | {held['precision']:.3f} | "
-                     f"{held['recall']:.3f} |")
-    lines += [f"| {row['name']} | failed: {row['error']} | | | | | |"
-              for row in rows if "error" in row]
-    versions = "; ".join(dict.fromkeys(row["version"] for row in ok if row.get("version")))
-    lines += _verdict(ok)
+    for section in sections:
+        lines += _corpus_lines(section)
+    versions = "; ".join(dict.fromkeys(row["version"] for section in sections
+                                       for row in section["ok"].values() if row.get("version")))
     lines += [
         "", "## How it was measured", "",
-        f"- One process per extractor and round, pages in corpus order, after one untimed "
-        f"warm-up page. {rounds} rounds, the extractors in a rotated order each round; each "
-        f"page run {repeat} times per round, and its time is the fastest of all "
+        f"- Command: `.venv/bin/python bench/extract/run.py --rounds {rounds} --repeat {repeat}`.",
+        f"- One process per extractor, corpus and round, pages in corpus order, after one "
+        f"untimed warm-up page. {rounds} rounds, the extractors in a rotated order each round; "
+        f"each page run {repeat} times per round, and its time is the fastest of all "
         f"{rounds * repeat} runs (the machine is shared: the minimum is the steadiest estimate, "
         "and interleaving gives every extractor the same share of busy minutes).",
         f"- Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -156,29 +208,57 @@ def _report(rows: list[dict], rounds: int, repeat: int) -> str:
         "run: a publisher's later pages lose paragraphs its earlier pages repeated (its score "
         "depends on page order; the plain row cleans every page as a site's first).",
     ]
-    unsteady = [row["name"] for row in ok if not row.get("same_text_every_round", True)]
+    unsteady = sorted({row["name"] for section in sections for row in section["ok"].values()
+                       if not row.get("same_text_every_round", True)})
     if unsteady:
         lines.append(f"- Scores differed between rounds for: {', '.join(unsteady)} (first "
                      "round shown).")
     return "\n".join(lines) + "\n"
 
 
-def _verdict(rows: list[dict]) -> list[str]:
-    """The issue's two targets, checked on this run's numbers rather than restated by hand."""
-    ours = next((row for row in rows if row["name"] == "copydesk clean"), None)
-    peers = [row for row in rows if not row["name"].startswith("copydesk")]
-    default = next((row for row in peers if row["name"] == "trafilatura (default)"), None)
-    if ours is None or not peers or default is None:
+def _corpus_lines(section: dict) -> list[str]:
+    corpus, ok = section["corpus"], section["ok"]
+    lines = [
+        "", f"## {corpus}", "",
+        "| extractor | F1 | precision | recall | median ms/page | p90 ms/page | empty |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in ok.values():
+        lines.append(f"| {row['name']} | {row['f1']:.3f} | {row['precision']:.3f} | "
+                     f"{row['recall']:.3f} | {row['ms_per_page_median']:.1f} | "
+                     f"{row['ms_per_page_p90']:.1f} | {row['empty_outputs']} |")
+    lines += [f"| {row['name']} | failed: {row['error']} | | | | | |"
+              for row in section["rows"] if "error" in row]
+    lines += [
+        "", f"### {corpus}: leave one publisher out ({section['publishers']} publishers)", "",
+        "| extractor | F1 | precision | recall | setting chosen (folds) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for name, (score, chosen) in section["folds"].items():
+        picks = ", ".join(f"{member}: {count}" for member, count in chosen.items() if count)
+        lines.append(f"| {name} | {score['f1']:.3f} | {score['precision']:.3f} | "
+                     f"{score['recall']:.3f} | {picks} |")
+    return lines + _verdict(section)
+
+
+def _verdict(section: dict) -> list[str]:
+    """The issue's targets, checked on this run's numbers rather than restated by hand."""
+    ok, folds = section["ok"], section["folds"]
+    settings = [ok[name] for name in TRAFILATURA if name in ok]
+    default = ok.get("trafilatura (default)")
+    ours = ok.get(OURS)
+    if ours is None or not settings or default is None:
         return []
-    best = max(peers, key=lambda row: row["f1"])
-    best_held = max(peers, key=lambda row: row["held"]["f1"])
+    best = max(settings, key=lambda row: row["f1"])
+    ours_out = folds[OURS][0]["f1"]
+    theirs_out = folds.get("trafilatura (setting chosen per fold)", ({"f1": best["f1"]}, {}))
     faster = ours["ms_per_page_median"] <= default["ms_per_page_median"]
     return [
-        "", "## Targets, on this run", "",
-        f"- F1 above every peer: {'yes' if ours['f1'] > best['f1'] else 'NO'} "
-        f"({ours['f1']:.3f} against {best['name']} {best['f1']:.3f}); held-out publishers: "
-        f"{'yes' if ours['held']['f1'] > best_held['held']['f1'] else 'NO'} "
-        f"({ours['held']['f1']:.3f} against {best_held['name']} {best_held['held']['f1']:.3f}).",
+        "", f"Targets on {section['corpus']}, this run:",
+        f"- F1 above trafilatura's best setting: {'yes' if ours['f1'] > best['f1'] else 'NO'} "
+        f"({ours['f1']:.3f} against {best['name']} {best['f1']:.3f}); leave one publisher out: "
+        f"{'yes' if ours_out > theirs_out[0]['f1'] else 'NO'} ({ours_out:.3f} against "
+        f"{theirs_out[0]['f1']:.3f}).",
         f"- Median ms/page no higher than trafilatura (default): {'yes' if faster else 'NO'} "
         f"({ours['ms_per_page_median']:.1f} against {default['ms_per_page_median']:.1f}).",
     ]

@@ -32,9 +32,11 @@ def extract(page: CleanPage) -> Article:
     else:
         entries = liveblog.text_entries(page.paragraphs, found_bylines,
                                         inline=not page.bylines)
-    kind = pagekind.classify(page, tree, meta, is_live=bool(entries))
-    if kind in REJECTED_KINDS:
-        raise PermanentError(f"not_article:{kind}", f"{raw.final_url} looks like a {kind} page")
+    judgement = pagekind.judge(page, tree, meta, is_live=bool(entries))
+    kind = judgement.kind
+    if kind in REJECTED_KINDS and judgement.strong:  # a doubt keeps the text, kind recorded
+        raise PermanentError(f"not_article:{kind}", f"{raw.final_url} looks like a {kind} page "
+                             f"(confidence {judgement.confidence:.2f})")
     headline = _text_headline(page.paragraphs) if tree is None else None
     body = page.paragraphs[1:] if headline else page.paragraphs
     text = "\n\n".join(body)
@@ -58,6 +60,7 @@ def extract(page: CleanPage) -> Article:
         language=meta.language or detect_language(text),
         description=_unescaped(meta.description), site_name=_unescaped(meta.site_name),
         image=meta.image, tags=tuple(meta.tags), text=text, page_kind=kind,
+        page_kind_confidence=judgement.confidence,
         is_live_blog=bool(entries), entries=tuple(entries),
         entities=analysis.entities, quotes=tuple(find_quotes(analysis)),
         content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed)
