@@ -18,11 +18,17 @@ from shared.models import Article, CleanPage, Entry
 
 REJECTED_KINDS = ("index", "bot_wall")
 HEADLINE_WORDS = 25
+# The per-page budget of the name and quote passes (linear, about 4 s a million characters):
+# a longer clean text is no news article but a dump or an attack, and ends as a dead letter.
+MAX_ANALYSED_CHARS = 2_000_000
 
 
 def extract(page: CleanPage) -> Article:
     """Read an Article out of a clean page; raise PermanentError for pages that are no article."""
     raw = page.raw
+    if (size := sum(map(len, page.paragraphs))) > MAX_ANALYSED_CHARS:
+        raise PermanentError("too_large", f"{raw.final_url}: {size} characters of text, "
+                             f"more than the {MAX_ANALYSED_CHARS} the extract stage reads")
     tree = _parse(raw.body) if raw.is_html else None
     meta = read_meta(tree, raw.final_url) if tree is not None else Meta()
     found_bylines = page.bylines or bylines.find_bylines(page.paragraphs)
@@ -38,8 +44,9 @@ def extract(page: CleanPage) -> Article:
     text = "\n\n".join(body)
     published, modified, sources = _dates(page, tree, meta, entries)
     # Byline lines name the blog's authors, not people in the story.
+    in_bylines = {byline.paragraph for byline in found_bylines}
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
-             if index not in {byline.paragraph for byline in found_bylines}]
+             if index not in in_bylines]
     analysis = analyse(story)
     return Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,
