@@ -144,6 +144,13 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
 <rss version="2.0"><channel><title>&lol3;</title></channel></rss>"""
 XXE = b"""<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY x SYSTEM "file:///etc/hostname">]>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&x;</loc></url></urlset>"""
+# The entity declaration spelled in UTF-7 ("+ADw-" is "<"): no "<!ENTITY" in the bytes.
+UTF7_ENTITY = b"""<?xml version="1.0" encoding="UTF-7"?>
++ADw-!DOCTYPE rss +AFs-+ADw-!ENTITY x SYSTEM +ACI-file:///etc/hostname+ACI-+AD4-+AF0-+AD4-
+<rss version="2.0"><channel><title>t</title><item><link>http://127.0.0.1/a/&x;</link>
+</item></channel></rss>"""
+UTF7_PLAIN = b"""<?xml version="1.0" encoding="utf-7"?><rss version="2.0"><channel>
+<title>t</title><item><link>http://127.0.0.1/a/story-1</link></item></channel></rss>"""
 CP1252_PAGE = ("<html><body><p>« L'été à Noël », a déclaré la maire – même où "
                "l'œuvre naïve…</p></body></html>").encode("cp1252")
 
@@ -172,6 +179,8 @@ def routes() -> dict[str, Route]:
         "/bad-charset": page(CP1252_PAGE, "text/html; charset=utf-8"),
         "/xml-bomb.xml": page(BILLION_LAUGHS, "application/rss+xml"),
         "/xxe.xml": page(XXE, "application/xml"),
+        "/utf7-entity.xml": page(UTF7_ENTITY, "application/rss+xml"),
+        "/utf7-plain.xml": page(UTF7_PLAIN, "application/rss+xml"),
         "/missing": status(404), "/gone": status(410), "/forbidden": status(403),
         "/error": status(500), "/unavailable": status(503, retry_after="2"),
         "/busy": status(429, retry_after="3"),
@@ -283,7 +292,8 @@ def test_text_plain_is_a_plain_text_page(client: HttpClient, site: LocalServer) 
     assert raw.body.startswith("Plain words, première ligne.")
 
 
-@pytest.mark.parametrize("path", ["/xml-bomb.xml", "/xxe.xml"])
+@pytest.mark.parametrize("path", ["/xml-bomb.xml", "/xxe.xml", "/utf7-entity.xml",
+                                  "/utf7-plain.xml"])
 def test_xml_bombs_and_external_entities(client: HttpClient, site: LocalServer,
                                          path: str) -> None:
     with pytest.raises(PermanentError) as error:
