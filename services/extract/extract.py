@@ -15,6 +15,7 @@ from services.extract.metadata import Meta, read_meta
 from services.extract.quotes import find_quotes
 from shared.errors import PermanentError
 from shared.models import Article, CleanPage, Entry
+from shared.printable import without_controls
 
 REJECTED_KINDS = ("index", "bot_wall")
 HEADLINE_WORDS = 25
@@ -48,7 +49,7 @@ def extract(page: CleanPage) -> Article:
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
              if index not in in_bylines]
     analysis = analyse(story)
-    return Article(
+    return _printable(Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,
         canonical_url=meta.canonical_url or raw.final_url,
         title=_unescaped(meta.title or raw.hints.get("title") or headline),
@@ -59,7 +60,14 @@ def extract(page: CleanPage) -> Article:
         image=meta.image, tags=tuple(meta.tags), text=text, page_kind=kind,
         is_live_blog=bool(entries), entries=tuple(entries),
         entities=analysis.entities, quotes=tuple(find_quotes(analysis)),
-        content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed)
+        content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed))
+
+
+def _printable(article: Article) -> Article:
+    """The article with no control character in any text field, once, before it is stored: a
+    title holding an escape sequence must not retitle the terminal that `search` prints it to."""
+    clean = Article.model_validate(without_controls(article.model_dump()))
+    return clean.model_copy(update={"content_hash": content_hash(clean.text)})
 
 
 def _text_headline(paragraphs: tuple[str, ...]) -> str | None:
