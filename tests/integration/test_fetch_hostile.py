@@ -152,6 +152,8 @@ UTF7_ENTITY = b"""<?xml version="1.0" encoding="UTF-7"?>
 </item></channel></rss>"""
 UTF7_PLAIN = b"""<?xml version="1.0" encoding="utf-7"?><rss version="2.0"><channel>
 <title>t</title><item><link>http://127.0.0.1/a/story-1</link></item></channel></rss>"""
+# Python's punycode codec decodes this in about 2 s (quadratic): no page may choose it.
+PUNYCODE_BODY = b"x-" + b"9a" * 120_000
 CP1252_PAGE = ("<html><body><p>« L'été à Noël », a déclaré la maire – même où "
                "l'œuvre naïve…</p></body></html>").encode("cp1252")
 
@@ -202,6 +204,7 @@ def routes() -> dict[str, Route]:
         "/pdf-unlabelled": page(b"%PDF-1.7 ...", "application/octet-stream"),
         "/png-as-html": page(b"\x89PNG\r\n\x1a\n....", "text/html"),
         "/bad-charset": page(CP1252_PAGE, "text/html; charset=utf-8"),
+        "/punycode": page(PUNYCODE_BODY, "text/html; charset=punycode"),
         "/xml-bomb.xml": page(BILLION_LAUGHS, "application/rss+xml"),
         "/xxe.xml": page(XXE, "application/xml"),
         "/utf7-entity.xml": page(UTF7_ENTITY, "application/rss+xml"),
@@ -317,6 +320,14 @@ def test_a_lying_charset_is_decoded_by_detection(client: HttpClient, site: Local
     raw = fetch(job, client)
     assert "« L'été à Noël », a déclaré la maire – même où l'œuvre naïve…" in raw.body
     assert raw.encoding == "cp1252"
+
+
+def test_a_charset_outside_the_encoding_standard_is_not_used(client: HttpClient,
+                                                               site: LocalServer) -> None:
+    started = time.monotonic()
+    raw = fetch(FetchJob(job_id="j", url=site.url("/punycode"), source="t"), client)
+    assert (raw.encoding, raw.body) == ("utf-8", PUNYCODE_BODY.decode("ascii"))
+    assert time.monotonic() - started < 1
 
 
 def test_text_plain_is_a_plain_text_page(client: HttpClient, site: LocalServer) -> None:
