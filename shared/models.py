@@ -8,12 +8,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from shared.printable import without_controls
 from shared.redact import redact
 
 SCHEMA_VERSION = 1
 
 # Text that may hold a URL: its credentials never cross a stage boundary or reach the database.
 Redacted = Annotated[str, AfterValidator(redact)]
+# A dead letter's message is printed by `run` and `dead-letters`: no terminal escapes either.
+Printable = Annotated[str, AfterValidator(redact), AfterValidator(without_controls)]
 PageKind = Literal["article", "live_blog", "index", "paywalled", "bot_wall", "unknown"]
 
 
@@ -152,5 +155,5 @@ class DeadLetter(Payload):
     source: str
     stage: str
     reason: str
-    message: Redacted
+    message: Printable
     attempts: int = 1

@@ -2,6 +2,7 @@
 
 import pytest
 
+from shared.models import DeadLetter
 from shared.printable import inert_cell, without_controls
 
 
@@ -18,3 +19,9 @@ def test_controls_are_taken_out_and_word_breaks_kept() -> None:
 ])
 def test_cells_that_would_be_formulas_start_with_a_quote(value: object, cell: object) -> None:
     assert inert_cell(value) == cell
+
+
+def test_dead_letter_messages_hold_no_controls() -> None:
+    letter = DeadLetter(job_id="j", url="https://news.example/a", source="s", stage="fetch",
+                        reason="unparseable", message="bad title \x1b]0;pwned\x07 here")
+    assert letter.message == "bad title ]0;pwned here"
