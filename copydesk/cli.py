@@ -14,9 +14,11 @@ from rich.table import Table
 from copydesk import queries
 from copydesk.sources import Source, SourceError, load_sources, source_from_argument
 from copydesk.sources_cli import sources_app
+from shared.redact import redact_logs
 from shared.settings import get_settings
 
 app = typer.Typer(help="copydesk: keep a news archive complete and clean.", no_args_is_help=True)
+redact_logs()  # every command, the workers and their Celery logs among them
 app.add_typer(sources_app, name="sources")
 console = Console(stderr=True)
 STAGE_NAMES = ("fetch", "clean", "extract", "store", "all")

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from shared.printable import inert_cell
 from shared.records import EXPORT_FIELDS
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -30,7 +31,7 @@ def write_csv(records: Iterable[dict[str, Any]], stream: TextIO) -> int:
     writer.writeheader()
     count = 0
     for record in records:
-        writer.writerow(_flat(record))
+        writer.writerow({key: inert_cell(value) for key, value in _flat(record).items()})
         count += 1
     return count
 

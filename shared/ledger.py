@@ -16,6 +16,7 @@ from shared.db import DeadLetterRecord, Job, RawPageRecord, UrlValidator
 from shared.liveness import Claim, current_claim
 from shared.models import DeadLetter, RawPage, utcnow
 from shared.records import as_utc
+from shared.redact import redact
 from shared.stage import STAGE_ORDER
 
 OPEN = "open"
@@ -92,6 +93,7 @@ class Ledger:
                *, skip_seen: bool = False, stage: str = "fetch") -> str | None:
         """Register a job for `url` that starts at `stage` ("discover" for a source, so the
         sweeper re-enqueues it there); with skip_seen, None when the URL already has one."""
+        url = redact(url)  # a job's URL is stored and shown: never with its credentials
         with self.session() as session:
             if skip_seen and session.scalar(select(Job.id).where(Job.url == url).limit(1)):
                 return None

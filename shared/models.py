@@ -4,12 +4,19 @@ fetch job -> RawPage -> CleanPage -> Article -> (stored);  any stage -> DeadLett
 """
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from shared.printable import without_controls
+from shared.redact import redact
 
 SCHEMA_VERSION = 1
 
+# Text that may hold a URL: its credentials never cross a stage boundary or reach the database.
+Redacted = Annotated[str, AfterValidator(redact)]
+# A dead letter's message is printed by `run` and `dead-letters`: no terminal escapes either.
+Printable = Annotated[str, AfterValidator(redact), AfterValidator(without_controls)]
 PageKind = Literal["article", "live_blog", "index", "paywalled", "bot_wall", "unknown"]
 
 
@@ -29,7 +36,7 @@ class FetchJob(Payload):
     """One accepted URL to download; `hints` carry what discovery already knew (feed title...)."""
 
     job_id: str
-    url: str
+    url: Redacted
     source: str
     hints: dict[str, str] = Field(default_factory=dict)
 
@@ -39,8 +46,8 @@ class RawPage(Payload):
 
     job_id: str
     source: str
-    url: str
-    final_url: str
+    url: Redacted
+    final_url: Redacted
     status: int = 200
     content_type: str = "text/html"
     encoding: str | None = None
@@ -117,8 +124,8 @@ class Article(Payload):
 
     job_id: str
     source: str
-    url: str
-    canonical_url: str
+    url: Redacted
+    canonical_url: Redacted
     title: str | None = None
     authors: tuple[str, ...] = ()
     published_at: datetime | None = None
@@ -145,9 +152,9 @@ class DeadLetter(Payload):
     """A job that cannot succeed, with a short stable reason code and a human message."""
 
     job_id: str
-    url: str
+    url: Redacted
     source: str
     stage: str
     reason: str
-    message: str
+    message: Printable
     attempts: int = 1

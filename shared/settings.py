@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     fetch_deadline: float = 30.0
     max_body_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
+    # Discovery of one source: its whole time in seconds (the source and every child sitemap),
+    # the child sitemaps it reads (several at once, the host rate still binding) and the
+    # article URLs it may register.
+    discovery_budget: float = 120.0
+    max_sitemaps: int = 50
+    sitemap_concurrency: int = 4
+    max_source_urls: int = 10_000
     # Politeness: requests per second to one host, shared by all fetch workers.
     host_rate: float = 1.0
     # A job left open this long (seconds) is re-enqueued by the sweeper.

@@ -16,14 +16,21 @@ from services.extract.quotes import find_quotes
 from services.extract.zones import site_zone
 from shared.errors import PermanentError
 from shared.models import Article, CleanPage, Entry
+from shared.printable import without_controls
 
 REJECTED_KINDS = ("index", "bot_wall")
 HEADLINE_WORDS = 25
+# The per-page budget of the name and quote passes (linear, about 4 s a million characters):
+# a longer clean text is no news article but a dump or an attack, and ends as a dead letter.
+MAX_ANALYSED_CHARS = 2_000_000
 
 
 def extract(page: CleanPage) -> Article:
     """Read an Article out of a clean page; raise PermanentError for pages that are no article."""
     raw = page.raw
+    if (size := sum(map(len, page.paragraphs))) > MAX_ANALYSED_CHARS:
+        raise PermanentError("too_large", f"{raw.final_url}: {size} characters of text, "
+                             f"more than the {MAX_ANALYSED_CHARS} the extract stage reads")
     tree = _parse(raw.body) if raw.is_html else None
     meta = read_meta(tree, raw.final_url) if tree is not None else Meta()
     found_bylines = page.bylines or bylines.find_bylines(page.paragraphs)
@@ -51,7 +58,7 @@ def extract(page: CleanPage) -> Article:
     story = [paragraph for index, paragraph in enumerate(page.paragraphs)
              if index not in byline_lines]
     analysis = analyse(story)
-    return Article(
+    return _printable(Article(
         job_id=raw.job_id, source=raw.source, url=raw.url,
         canonical_url=meta.canonical_url or raw.final_url,
         title=_unescaped(meta.title or raw.hints.get("title") or headline),
@@ -63,7 +70,14 @@ def extract(page: CleanPage) -> Article:
         page_kind_confidence=judgement.confidence,
         is_live_blog=bool(entries), entries=tuple(entries),
         entities=analysis.entities, quotes=tuple(find_quotes(analysis)),
-        content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed)
+        content_hash=content_hash(text), fetched_at=raw.fetched_at, removed=page.removed))
+
+
+def _printable(article: Article) -> Article:
+    """The article with no control character in any text field, once, before it is stored: a
+    title holding an escape sequence must not retitle the terminal that `search` prints it to."""
+    clean = Article.model_validate(without_controls(article.model_dump()))
+    return clean.model_copy(update={"content_hash": content_hash(clean.text)})
 
 
 def _text_headline(paragraphs: tuple[str, ...]) -> str | None:

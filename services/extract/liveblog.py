@@ -36,9 +36,11 @@ def html_entries(tree: HtmlElement, meta: Meta, paragraphs: tuple[str, ...]) -> 
 
 def _coverage(entries: list[Entry], paragraphs: tuple[str, ...]) -> float:
     """Share of the clean text's words that lie in paragraphs found inside the entries."""
-    inside = "\n".join(entry.text for entry in entries)
+    # A set of the entries' paragraphs, not a substring search: linear in the page's size.
+    inside = {" ".join(part.split()) for entry in entries for part in entry.text.split("\n\n")}
     total = sum(len(paragraph.split()) for paragraph in paragraphs)
-    covered = sum(len(paragraph.split()) for paragraph in paragraphs if paragraph in inside)
+    covered = sum(len(paragraph.split()) for paragraph in paragraphs
+                  if " ".join(paragraph.split()) in inside)
     return covered / total if total else 0.0
 
 
@@ -106,18 +108,18 @@ def _entry_blocks(tree: HtmlElement) -> list[HtmlElement]:
     marked = tree.xpath('//*[@itemprop="liveBlogUpdate"]')
     if len(marked) >= MIN_ENTRIES:
         return list(marked)
-    groups: dict[HtmlElement, list[HtmlElement]] = {}
+    groups: dict[HtmlElement, dict[HtmlElement, None]] = {}  # dicts: ordered sets
+    has_paragraph: dict[HtmlElement, bool] = {}
     for time in tree.xpath("//body//time"):
-        block = _entry_ancestor(time)
+        block = _entry_ancestor(time, has_paragraph)
         if block is not None and block.getparent() is not None:
-            siblings = groups.setdefault(block.getparent(), [])
-            if block not in siblings:
-                siblings.append(block)
-    best = max(groups.values(), key=len, default=[])
+            groups.setdefault(block.getparent(), {})[block] = None
+    best = max((list(blocks) for blocks in groups.values()), key=len, default=[])
     return best if len(best) >= MIN_ENTRIES else []
 
 
-def _entry_ancestor(element: HtmlElement) -> HtmlElement | None:
+def _entry_ancestor(element: HtmlElement,
+                    has_paragraph: dict[HtmlElement, bool]) -> HtmlElement | None:
     """The nearest ancestor that looks like an entry (article, li, or a live/post class)."""
     for ancestor in element.iterancestors():
         if ancestor.tag in ("body", "main"):
@@ -125,7 +127,10 @@ def _entry_ancestor(element: HtmlElement) -> HtmlElement | None:
         looks_like_entry = ancestor.tag in ("article", "li") or ENTRY_CLASS.search(
             ancestor.get("class", "") + " " + ancestor.get("id", ""))
         # A time inside a header wrapper climbs on to the block that holds the text too.
-        if looks_like_entry and ancestor.xpath(".//p"):
+        # Remembered per ancestor: many times inside one large block search it once.
+        if looks_like_entry and ancestor not in has_paragraph:
+            has_paragraph[ancestor] = bool(ancestor.xpath(".//p"))
+        if looks_like_entry and has_paragraph[ancestor]:
             return ancestor
     return None
 

@@ -12,6 +12,9 @@ POSSESSIVE = re.compile(r"[’']s?$")
 TITLE_ABBREVIATIONS = frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "Sen", "Rep", "Gen", "Col",
                                  "Lt", "Prof", "Jr", "Sr", "Gov", "Capt", "Sgt"})
 SENTENCE_OPENERS = frozenset(".!?:;“\"‘([—–…\n")  # a newline parts paragraphs
+# No name is longer; a longer capitalised run (a shouted page, a title-cased list) is cut, so
+# the recogniser's work per run stays bounded however the page is written.
+MAX_RUN_TOKENS = 24
 CONNECTORS = frozenset({"of", "for", "and", "de", "du", "del", "della", "da", "di", "la", "le",
                         "von", "van", "der", "den", "bin", "ben", "al", "el", "the"})
 
@@ -21,7 +24,7 @@ def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-@dataclass
+@dataclass(slots=True)  # a long page has millions of tokens
 class Token:
     """A word with what the recogniser needs to know about its place in the sentence."""
 
@@ -80,7 +83,8 @@ def runs(tokens: list[Token], comma_prefixes: frozenset[str] = frozenset()) -> l
             index += 1
             continue
         end = index + 1
-        while end < len(tokens) and not tokens[end - 1].possessive:
+        while end < len(tokens) and not tokens[end - 1].possessive and (
+                end - index < MAX_RUN_TOKENS):
             if tokens[end].capitalised and tokens[end].text not in TITLE_ABBREVIATIONS:
                 end += 1
             elif _joins(tokens, index, end, comma_prefixes):

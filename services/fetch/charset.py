@@ -1,13 +1,14 @@
 """Bytes to text: the byte-order mark, then the HTTP header, then the document's own
-declaration, then detection; a declaration the bytes contradict is not believed."""
+declaration, then detection; a declaration the bytes contradict is not believed, and only the
+WHATWG Encoding Standard's labels are believed at all (encodings.py)."""
 
 import codecs
 import re
 
 from charset_normalizer import from_bytes
 
-# Browsers read these labels as windows-1252 (WHATWG Encoding); so do we.
-WHATWG_ALIASES = {"latin_1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+from services.fetch.encodings import CODECS, whatwg_codec
+
 _META = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
@@ -17,21 +18,18 @@ SNIFF_BYTES = 4096
 
 
 def canonical_encoding(label: str | None) -> str | None:
-    """Python's codec name for an encoding label, or None when Python does not know it."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
-    except LookupError:
-        return None
-    return WHATWG_ALIASES.get(name, name)
+    """Python's codec for a WHATWG encoding label, or None for any other label: a page must
+    not pick a codec such as punycode (quadratic) or utf-7 (hides markup) for us."""
+    return whatwg_codec(label)
 
 
 def declared_in_document(content: bytes) -> str | None:
     """The charset a document declares about itself (meta tag or XML declaration)."""
     head = content[:SNIFF_BYTES]
     match = _XML_DECL.match(head) or _META.search(head)
-    return canonical_encoding(match.group(1).decode("ascii")) if match else None
+    declared = canonical_encoding(match.group(1).decode("ascii")) if match else None
+    # A declaration readable as ASCII cannot be UTF-16 (the standard reads it as UTF-8).
+    return "utf-8" if declared in ("utf-16-le", "utf-16-be") else declared
 
 
 def decode_bytes(content: bytes, header_charset: str | None = None) -> tuple[str, str]:
@@ -80,4 +78,13 @@ def _best_guess(sample: bytes) -> str:
     tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
     if any("cp1252" in m.could_be_from_charset for m in tied):
         return "cp1252"
-    return canonical_encoding(best.encoding) or "cp1252"
+    return _known_codec(best.encoding) or "cp1252"
+
+
+def _known_codec(name: str) -> str | None:
+    """A detector's codec name as one of the standard's encodings, or None."""
+    try:
+        python_name = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return whatwg_codec(name) or (python_name if python_name in CODECS else None)

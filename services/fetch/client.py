@@ -41,7 +41,7 @@ ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
 
 @dataclass(frozen=True)
 class FetchLimits:
-    """How long, how much and where one fetch may go."""
+    """How long, how much and where one fetch may go; how long and how far one discovery."""
 
     user_agent: str = DEFAULT_USER_AGENT
     connect_timeout: float = 5.0
@@ -51,6 +51,10 @@ class FetchLimits:
     max_redirects: int = 5
     allow_private_networks: bool = False
     allowed_networks: tuple[str, ...] = ()  # CIDRs exempt from the address guard
+    discovery_budget: float = 120.0
+    max_sitemaps: int = 50
+    sitemap_concurrency: int = 4
+    max_source_urls: int = 10_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "FetchLimits":
@@ -59,7 +63,10 @@ class FetchLimits:
                    max_body_bytes=settings.max_body_bytes, max_redirects=settings.max_redirects,
                    allow_private_networks=settings.allow_private_networks,
                    allowed_networks=tuple(network.strip() for network in
-                                          settings.allowed_networks.split(",") if network.strip()))
+                                          settings.allowed_networks.split(",") if network.strip()),
+                   discovery_budget=settings.discovery_budget, max_sitemaps=settings.max_sitemaps,
+                   sitemap_concurrency=settings.sitemap_concurrency,
+                   max_source_urls=settings.max_source_urls)
 
 
 class HttpClient:

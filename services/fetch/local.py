@@ -1,6 +1,8 @@
 """Local files as sources: pages (.html, .htm, .txt), feeds or sitemaps (.xml), and WARC
 archives (.warc, .warc.gz: see warc.py)."""
 
+import os
+import stat
 from pathlib import Path
 
 from services.fetch.charset import decode_bytes
@@ -16,23 +18,33 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def local_files(path: Path) -> list[Path]:
-    """The file itself, or every page, feed, sitemap or WARC file under a folder, sorted."""
+    """The file itself, or every page, feed, sitemap or WARC file under a folder, sorted.
+
+    Only regular files inside the folder: a link out of it (to a secret, to /proc/self/environ,
+    to another folder) is skipped, so a folder source cannot read what its owner did not put in.
+    """
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise FileNotFoundError(f"no such file or folder: {path}")
-    return sorted(p for p in path.rglob("*")
-                  if p.is_file() and (p.suffix.lower() in SUFFIXES or is_warc(p))
-                  and not _hidden(p, path))
+    root = path.resolve()
+    found = []
+    for folder, subfolders, names in os.walk(path):  # links to folders are not entered
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found += [Path(folder, name) for name in names if not name.startswith(".")
+                  and (Path(name).suffix.lower() in SUFFIXES or is_warc(Path(name)))
+                  and _regular_inside(Path(folder, name), root)]
+    return sorted(found)
+
+
+def _regular_inside(path: Path, root: Path) -> bool:
+    target = path.resolve()
+    return target.is_relative_to(root) and stat.S_ISREG(os.stat(target).st_mode)
 
 
 def is_warc(path: Path) -> bool:
     """Whether a file is a WARC archive, by its name."""
     return path.name.lower().endswith(WARC_SUFFIXES)
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def local_page(path: Path, *, job_id: str, source: str) -> RawPage:
@@ -54,6 +66,12 @@ def discover_local(path: Path) -> Discovery:
 
 
 def _read(path: Path) -> bytes:
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise PermanentError("too_large", f"{path} is larger than {MAX_FILE_BYTES} bytes")
-    return path.read_bytes()
+    """A regular file's bytes, checked on the open file (the path may have changed since)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # a FIFO must not block the worker
+    with open(os.open(path.resolve(), flags), "rb") as stream:
+        found = os.fstat(stream.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            raise PermanentError("not_regular_file", f"{path} is not a regular file")
+        if found.st_size > MAX_FILE_BYTES:
+            raise PermanentError("too_large", f"{path} is larger than {MAX_FILE_BYTES} bytes")
+        return stream.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES]

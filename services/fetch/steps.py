@@ -105,7 +105,7 @@ def accept_local(location: str, source: str, ledger: Ledger) -> list[Payload]:
     payloads: list[Payload] = []
     for path in local_files(Path(location)):
         if is_warc(path):
-            payloads.extend(accept_warc(path, source, ledger))
+            payloads.extend(_accept_archive(path, source, ledger))
             continue
         job_id = ledger.accept(str(path), source)
         if job_id is None:
@@ -126,9 +126,26 @@ def accept_local(location: str, source: str, ledger: Ledger) -> list[Payload]:
     return payloads
 
 
-def accept_warc(path: Path, source: str, ledger: Ledger) -> list[Payload]:
-    """Each new HTML response in a WARC file, as a page already fetched."""
+def _accept_archive(path: Path, source: str, ledger: Ledger) -> list[Payload]:
+    """accept_warc, where an archive that cannot be read to its end becomes a dead letter (the
+    records read before are kept), and the other files of the source are still accepted."""
     payloads: list[Payload] = []
+    try:
+        accept_warc(path, source, ledger, into=payloads)
+    except (PermanentError, OSError) as error:
+        reason = error.reason if isinstance(error, PermanentError) else "unreadable_file"
+        job_id = ledger.accept(str(path), source)
+        assert job_id is not None  # accept only declines when asked to skip seen URLs
+        ledger.dead_letter(DeadLetter(job_id=job_id, url=str(path), source=source,
+                                      stage="fetch", reason=reason, message=str(error)))
+    return payloads
+
+
+def accept_warc(path: Path, source: str, ledger: Ledger,
+                into: list[Payload] | None = None) -> list[Payload]:
+    """Each new HTML response in a WARC file, as a page already fetched (appended to `into`
+    as it is read, so the caller keeps them if the archive breaks further on)."""
+    payloads: list[Payload] = [] if into is None else into
     for download in warc_pages(path):
         job_id = ledger.accept(normalize_url(download.url), source, skip_seen=True)
         if job_id is not None:

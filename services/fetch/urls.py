@@ -66,9 +66,8 @@ def _netloc(scheme: str, parts: SplitResult) -> str:
     except ValueError:
         port = None
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username is not None:
-        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
-        netloc = f"{userinfo}@{netloc}"
+    # No user or password: a URL with them would carry them into jobs, queues, the database
+    # and the logs (and the same page with and without them is one page).
     return netloc
 
 

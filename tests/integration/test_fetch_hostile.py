@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
@@ -144,8 +145,41 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
 <rss version="2.0"><channel><title>&lol3;</title></channel></rss>"""
 XXE = b"""<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY x SYSTEM "file:///etc/hostname">]>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>&x;</loc></url></urlset>"""
+# The entity declaration spelled in UTF-7 ("+ADw-" is "<"): no "<!ENTITY" in the bytes.
+UTF7_ENTITY = b"""<?xml version="1.0" encoding="UTF-7"?>
++ADw-!DOCTYPE rss +AFs-+ADw-!ENTITY x SYSTEM +ACI-file:///etc/hostname+ACI-+AD4-+AF0-+AD4-
+<rss version="2.0"><channel><title>t</title><item><link>http://127.0.0.1/a/&x;</link>
+</item></channel></rss>"""
+UTF7_PLAIN = b"""<?xml version="1.0" encoding="utf-7"?><rss version="2.0"><channel>
+<title>t</title><item><link>http://127.0.0.1/a/story-1</link></item></channel></rss>"""
+# Python's punycode codec decodes this in about 2 s (quadratic): no page may choose it.
+PUNYCODE_BODY = b"x-" + b"9a" * 120_000
 CP1252_PAGE = ("<html><body><p>« L'été à Noël », a déclaré la maire – même où "
                "l'œuvre naïve…</p></body></html>").encode("cp1252")
+
+
+def sitemap_index(children: list[str]) -> bytes:
+    return ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+            'sitemap/0.9">' + "".join(f"<sitemap><loc>{child}</loc></sitemap>"
+                                      for child in children) + "</sitemapindex>").encode()
+
+
+def urlset(*paths: str) -> bytes:
+    return ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<url><loc>http://127.0.0.1/{path}</loc></url>" for path in paths)
+            + "</urlset>").encode()
+
+
+def slow(seconds: float, route: Route) -> Route:
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        route(handler)
+    return answer
+
+
+BIG_FEED = ('<rss version="2.0"><channel><title>t</title>' + "".join(
+    f"<item><link>http://127.0.0.1/a/story-{n}</link></item>" for n in range(20_000))
+    + "</channel></rss>").encode()
 
 
 def routes() -> dict[str, Route]:
@@ -170,8 +204,11 @@ def routes() -> dict[str, Route]:
         "/pdf-unlabelled": page(b"%PDF-1.7 ...", "application/octet-stream"),
         "/png-as-html": page(b"\x89PNG\r\n\x1a\n....", "text/html"),
         "/bad-charset": page(CP1252_PAGE, "text/html; charset=utf-8"),
+        "/punycode": page(PUNYCODE_BODY, "text/html; charset=punycode"),
         "/xml-bomb.xml": page(BILLION_LAUGHS, "application/rss+xml"),
         "/xxe.xml": page(XXE, "application/xml"),
+        "/utf7-entity.xml": page(UTF7_ENTITY, "application/rss+xml"),
+        "/utf7-plain.xml": page(UTF7_PLAIN, "application/rss+xml"),
         "/missing": status(404), "/gone": status(410), "/forbidden": status(403),
         "/error": status(500), "/unavailable": status(503, retry_after="2"),
         "/busy": status(429, retry_after="3"),
@@ -180,6 +217,14 @@ def routes() -> dict[str, Route]:
         "/notes.txt": page("Plain words, première ligne.\n\nSecond paragraph.".encode(),
                            "text/plain; charset=utf-8"),
         "/ascii-art": page(b"just some bytes that are no markup", "application/octet-stream"),
+        "/index-60.xml": page(sitemap_index([f"/child/{n}.xml" for n in range(60)]),
+                              "application/xml"),
+        **{f"/child/{n}.xml": page(urlset(f"child-{n}"), "application/xml") for n in range(60)},
+        "/slow-index.xml": page(sitemap_index([f"/slow/{n}.xml" for n in range(10)]),
+                                "application/xml"),
+        **{f"/slow/{n}.xml": slow(1.0, page(urlset(f"slow-{n}"), "application/xml"))
+           for n in range(10)},
+        "/big-feed.xml": page(BIG_FEED, "application/rss+xml"),
     }
 
 
@@ -277,13 +322,22 @@ def test_a_lying_charset_is_decoded_by_detection(client: HttpClient, site: Local
     assert raw.encoding == "cp1252"
 
 
+def test_a_charset_outside_the_encoding_standard_is_not_used(client: HttpClient,
+                                                               site: LocalServer) -> None:
+    started = time.monotonic()
+    raw = fetch(FetchJob(job_id="j", url=site.url("/punycode"), source="t"), client)
+    assert (raw.encoding, raw.body) == ("utf-8", PUNYCODE_BODY.decode("ascii"))
+    assert time.monotonic() - started < 1
+
+
 def test_text_plain_is_a_plain_text_page(client: HttpClient, site: LocalServer) -> None:
     raw = fetch(FetchJob(job_id="j", url=site.url("/notes.txt"), source="t"), client)
     assert raw.content_type == "text/plain"
     assert raw.body.startswith("Plain words, première ligne.")
 
 
-@pytest.mark.parametrize("path", ["/xml-bomb.xml", "/xxe.xml"])
+@pytest.mark.parametrize("path", ["/xml-bomb.xml", "/xxe.xml", "/utf7-entity.xml",
+                                  "/utf7-plain.xml"])
 def test_xml_bombs_and_external_entities(client: HttpClient, site: LocalServer,
                                          path: str) -> None:
     with pytest.raises(PermanentError) as error:
@@ -326,3 +380,32 @@ def test_permanent_failures_become_dead_letters(client: HttpClient, site: LocalS
 
         letter = session.query(DeadLetterRecord).filter_by(job_id=job_id).one()
         assert (letter.reason, letter.stage) == (reason, "fetch")
+
+
+def discovery_client(**limits: Any) -> HttpClient:
+    return HttpClient(FetchLimits(connect_timeout=1.0, read_timeout=2.0, deadline=3.0,
+                                  allowed_networks=("127.0.0.0/8",), **limits))
+
+
+def test_a_sitemap_index_of_sixty_children_reads_the_first_fifty(site: LocalServer) -> None:
+    found = discover(site.url("/index-60.xml"), discovery_client())
+    assert [item.url for item in found.urls] == [f"http://127.0.0.1/child-{n}" for n in range(50)]
+    assert "/child/50.xml" not in site.hits
+
+
+def test_slow_children_are_read_at_once_and_within_the_budget(site: LocalServer) -> None:
+    started = time.monotonic()
+    found = discover(site.url("/slow-index.xml"), discovery_client(sitemap_concurrency=10))
+    # One after another, ten children answering in 1 s each took 10 s.
+    assert time.monotonic() - started < 5 and len(found.urls) == 10
+    started = time.monotonic()
+    found = discover(site.url("/slow-index.xml"),
+                     discovery_client(sitemap_concurrency=2, discovery_budget=2.5))
+    elapsed = time.monotonic() - started
+    assert elapsed < 4 and 2 <= len(found.urls) <= 6, (elapsed, len(found.urls))
+
+
+def test_a_source_naming_twenty_thousand_urls_keeps_the_cap(site: LocalServer) -> None:
+    found = discover(site.url("/big-feed.xml"), discovery_client(max_source_urls=1000))
+    assert len(found.urls) == 1000 and found.urls[0].url == "http://127.0.0.1/a/story-0"
+    assert len(discover(site.url("/big-feed.xml"), discovery_client()).urls) == 10_000

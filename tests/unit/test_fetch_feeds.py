@@ -118,3 +118,21 @@ def test_json_that_is_no_feed(document: bytes) -> None:
 ])
 def test_parse_date(value: str, expected: datetime | None) -> None:
     assert parse_date(value) == expected
+
+
+UTF7_ENTITY = b"""<?xml version="1.0" encoding="UTF-7"?>
++ADw-!DOCTYPE rss +AFs-+ADw-!ENTITY x +ACI-PWNED+ACI-+AD4-+AF0-+AD4-
+<rss version="2.0"><channel><title>&x;</title><item><link>https://news.example/a/&x;</link>
+</item></channel></rss>"""
+
+
+@pytest.mark.parametrize("document", [
+    UTF7_ENTITY,
+    "<?xml version='1.0' encoding='utf-16'?><!DOCTYPE r [<!ENTITY x 'y'>]><rss/>".encode(
+        "utf-16-be"),  # no byte-order mark
+    b"\x00\x00\xfe\xff" + "<rss/>".encode("utf-32-be"),
+])
+def test_entities_hidden_by_the_encoding_are_refused(document: bytes) -> None:
+    with pytest.raises(PermanentError) as error:
+        parse_feed(document, BASE)
+    assert error.value.reason == "xml_unsafe"

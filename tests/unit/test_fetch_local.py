@@ -2,6 +2,7 @@
 
 import gzip
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,25 @@ def test_warc_pages(tmp_path: Path) -> None:
     assert pages[0].declared_charset == "windows-1252"
     assert pages[0].etag == '"v1"'
     assert pages[1].content == b"<p>zipped</p>"
+
+
+def test_a_folder_source_reads_only_regular_files_inside_it(tmp_path: Path) -> None:
+    folder, outside = tmp_path / "pages", tmp_path / "secret"
+    (folder / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "creds.txt").write_text("password=hunter2")
+    (outside / "leak.html").write_text("<p>secret</p>")
+    (folder / "story.html").write_text("<p>news</p>")
+    (folder / "notes.txt").symlink_to(outside / "creds.txt")
+    (folder / "env.txt").symlink_to("/proc/self/environ")
+    (folder / "linked").symlink_to(outside, target_is_directory=True)
+    (folder / "sub" / "same.html").symlink_to(folder / "story.html")  # inside: kept
+    os.mkfifo(folder / "pipe.html")
+    found = [p.relative_to(folder).as_posix() for p in local_files(folder)]
+    assert found == ["story.html", "sub/same.html"]
+
+
+def test_reading_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.html")
+    with pytest.raises(PermanentError, match="not_regular_file"):
+        local_page(tmp_path / "pipe.html", job_id="j", source="files")
