@@ -40,7 +40,7 @@ class Job(Base):
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     url: Mapped[str] = mapped_column(Text, index=True)
-    source: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(200))
     # open -> stored | unchanged | dead
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     stage: Mapped[str] = mapped_column(String(16), default="fetch")
@@ -50,7 +50,8 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (Index("ix_jobs_open_lease", "status", "lease_until"),)
+    __table_args__ = (Index("ix_jobs_open_lease", "status", "lease_until"),
+                      Index("ix_jobs_source_created", "source", "created_at"))
 
 
 class RawPageRecord(Base):
@@ -60,7 +61,7 @@ class RawPageRecord(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
     url: Mapped[str] = mapped_column(Text, index=True)
     source: Mapped[str] = mapped_column(String(200))
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -81,7 +82,7 @@ class ArticleRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     canonical_url: Mapped[str] = mapped_column(Text, unique=True)
     url: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column()
     modified_at: Mapped[datetime | None] = mapped_column()
@@ -97,21 +98,14 @@ class ArticleRecord(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Live blogs are looked at again: sooner while they change, later once they stop.
     next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
     visit_interval: Mapped[int | None] = mapped_column(Integer)
-
-
-class BandRecord(Base):
-    """One LSH band key of an article's signature: equal keys make duplicate candidates."""
-
-    __tablename__ = "article_bands"
-    part: Mapped[str] = mapped_column(String(8), primary_key=True)
-    band_key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
-    __table_args__ = (Index("ix_article_bands_article_id", "article_id"),)
+    # PostgreSQL also has `search_vector`, a stored generated tsvector (migration 0006), and
+    # `article_keys`, the band keys of the duplicate check (services/store/duplicates.py).
+    __table_args__ = (Index("ix_articles_source_published", "source", "published_at"),)
 
 
 class RevisionRecord(Base):
