@@ -108,6 +108,12 @@ class ArticleRecord(Base):
     __table_args__ = (Index("ix_articles_source_published", "source", "published_at"),)
 
 
+# Partial: only copies point at an original (migration 0006).
+Index("ix_articles_duplicate_of", ArticleRecord.duplicate_of,
+      postgresql_where=ArticleRecord.duplicate_of.is_not(None),
+      sqlite_where=ArticleRecord.duplicate_of.is_not(None))
+
+
 class RevisionRecord(Base):
     """Every distinct text an article has had."""
 

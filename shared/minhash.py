@@ -54,9 +54,8 @@ def _mix(values: np.ndarray) -> np.ndarray:
 
 def word_hashes(words: list[str]) -> np.ndarray:
     """crc32 of each word, each distinct word hashed once."""
-    seen: dict[str, int] = {}
-    return np.fromiter((seen.setdefault(w, zlib.crc32(w.encode())) for w in words),
-                       dtype=np.uint64, count=len(words))
+    hashed = {word: zlib.crc32(word.encode()) for word in dict.fromkeys(words)}
+    return np.fromiter(map(hashed.__getitem__, words), dtype=np.uint64, count=len(words))
 
 
 def shingle_hashes(hashes: np.ndarray, size: int) -> np.ndarray:

@@ -99,10 +99,18 @@ def _candidates(session: Session, article_id: int,
             article_id=Integer, near=Boolean, story=Boolean).bindparams(article_id=article_id)
     found: dict[str, list[ArticleRecord]] = {part: [] for part in keys}
     subquery = matches.subquery()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # The planner's guess for `&&` over 150 keys is half the table (no statistics can say
+        # that nearly every key is unique), so it reads every row: 510 ms at 3,000 articles,
+        # where the GIN index answers in 0.5 ms. Off for this one statement only.
+        session.execute(text("SET LOCAL enable_seqscan = off"))
     rows = session.execute(select(ArticleRecord, subquery.c.near, subquery.c.story)
                            .options(_CHECKED)
                            .join(subquery, ArticleRecord.id == subquery.c.article_id)
-                           .where(ArticleRecord.signature.is_not(None)))
+                           .where(ArticleRecord.signature.is_not(None))).all()
+    if postgres:
+        session.execute(text("SET LOCAL enable_seqscan = on"))
     for article, near, story in rows:
         if near:
             found["near"].append(article)

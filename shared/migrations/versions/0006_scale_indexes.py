@@ -61,6 +61,11 @@ def _read_path_indices() -> None:
     # status: each source's last job, one index probe per source.
     op.create_index("ix_jobs_source_created", "jobs", ["source", "created_at"])
     op.drop_index("ix_jobs_source", "jobs")
+    # The store re-points a group of copies (`duplicate_of IN (...)`): without an index, a read
+    # of every article; partial, it holds only the copies.
+    op.create_index("ix_articles_duplicate_of", "articles", ["duplicate_of"],
+                    postgresql_where=sa.text("duplicate_of IS NOT NULL"),
+                    sqlite_where=sa.text("duplicate_of IS NOT NULL"))
     # replay --since: the kept pages of a time range, not all of them.
     op.create_index("ix_raw_pages_fetched_at", "raw_pages", ["fetched_at"])
 
@@ -93,6 +98,7 @@ def _resign(postgres: bool) -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_raw_pages_fetched_at", "raw_pages")
+    op.drop_index("ix_articles_duplicate_of", "articles")
     op.create_index("ix_jobs_source", "jobs", ["source"])
     op.drop_index("ix_jobs_source_created", "jobs")
     op.drop_index("ix_articles_created_at", "articles")
