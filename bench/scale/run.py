@@ -44,6 +44,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def round_trip_ms(url: str, count: int = 50) -> float:
+    """The median `SELECT 1`: the floor under every statement on this machine, right now."""
+    times = []
+    with engine_for(url).connect() as conn:
+        for _ in range(count):
+            started = time.perf_counter()
+            conn.execute(text("SELECT 1"))
+            times.append(1000 * (time.perf_counter() - started))
+    return round(percentile(times, 0.5), 2)
+
+
 def dedupe_checks(url: str, total: int, checks: int) -> dict[str, Any]:
     """`checks` store-time duplicate checks, each rolled back; every third is a fresh copy."""
     rng = random.Random(total)
@@ -200,6 +211,8 @@ def main() -> None:
     result["dedupe_index_bytes_per_article"] = round(sum(keys.values()) / args.articles)
     result["disk_bytes_per_article"] = round(
         sum(sum(table.values()) for table in sizes.values()) / args.articles)
+    result["round_trip_ms"] = round_trip_ms(args.database)
+    result["load_average"] = os.getloadavg()[0]
     result.update(dedupe_checks(args.database, args.articles, args.checks))
     log(f"dedupe: p99 {result['dedupe_p99_ms']} ms, copies found {result['copies_found']:.0%}")
     result.update(read_paths(args.database, args.articles, args.searches))
