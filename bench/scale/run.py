@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -193,6 +194,49 @@ def read_paths(url: str, total: int, searches: int) -> dict[str, Any]:
     return out
 
 
+# Each index of migration 0006 (and the sweeper's) with the read it is for: timed as it is and
+# again inside a transaction that drops the index and is rolled back.
+INDEX_READS = {
+    "ix_jobs_open_lease": "SELECT id FROM jobs WHERE status = 'open' AND lease_until < now() "
+                          "ORDER BY lease_until LIMIT 1000",
+    "ix_jobs_source_created": str(queries._LAST_RUNS),
+    "ix_articles_created_at": "SELECT source, count(*) FROM articles "
+                              "WHERE created_at >= now() - interval '1 day' GROUP BY source",
+    "ix_articles_source_published": "SELECT id FROM articles WHERE source = 'source-07' AND "
+                                    "published_at >= '2025-06-01' ORDER BY published_at LIMIT 50",
+    "ix_articles_duplicate_of": "SELECT id FROM articles WHERE duplicate_of IN (1, 2, 3)",
+    "ix_raw_pages_fetched_at": "SELECT url, max(fetched_at) FROM raw_pages "
+                               "WHERE fetched_at >= '2025-12-28' GROUP BY url",
+}
+
+
+def index_effects(url: str, rounds: int = 3) -> dict[str, dict[str, float]]:
+    """Median ms of each index's read with the index and without it."""
+    out = {}
+    raw = engine_for(url).raw_connection()
+    try:
+        cur = raw.cursor()
+        for index, query in INDEX_READS.items():
+            timings = []
+            for drop in (False, True):
+                if drop:
+                    cur.execute(f"DROP INDEX {index}")
+                runs = []
+                for _ in range(rounds):
+                    started = time.perf_counter()
+                    cur.execute(query)
+                    cur.fetchall()
+                    runs.append(1000 * (time.perf_counter() - started))
+                timings.append(round(statistics.median(runs), 2))
+            raw.rollback()
+            out[index] = {"with_ms": timings[0], "without_ms": timings[1]}
+            log(f"{index}: {timings[0]} ms with, {timings[1]} ms without")
+    finally:
+        raw.rollback()
+        raw.close()
+    return out
+
+
 def store_rate(url: str, made: list[Article]) -> float:
     """Articles per second the store stage (store_and_close) takes on the database at `url`."""
     ledger = Ledger(session_factory(url))
@@ -239,6 +283,7 @@ def main() -> None:
     result.update(dedupe_checks(args.database, args.articles, args.checks))
     log(f"dedupe: p99 {result['dedupe_p99_ms']} ms, copies found {result['copies_found']:.0%}")
     result.update(read_paths(args.database, args.articles, args.searches))
+    result["indices"] = index_effects(args.database)
     empty = args.empty_database or _empty_peer(args.database)
     migrate(empty)
     made = [archive.article(args.articles + 10_000 + n, args.articles)
