@@ -240,6 +240,7 @@ def index_effects(url: str, rounds: int = 3) -> dict[str, dict[str, float]]:
 def store_rate(url: str, made: list[Article]) -> float:
     """Articles per second the store stage (store_and_close) takes on the database at `url`."""
     ledger = Ledger(session_factory(url))
+    _forget(url, made)  # an earlier run's, on a reused archive
     with engine_for(url).begin() as conn:
         for art in made:  # their jobs, open as the store finds them
             conn.execute(text("INSERT INTO jobs (id, url, source, status, stage, attempts, hints, "
@@ -249,7 +250,20 @@ def store_rate(url: str, made: list[Article]) -> float:
     started = time.perf_counter()
     for art in made:
         store_and_close(art, ledger)
-    return len(made) / (time.perf_counter() - started)
+    rate = len(made) / (time.perf_counter() - started)
+    _forget(url, made)  # the archive stays as it was filled, for the next run
+    return rate
+
+
+def _forget(url: str, made: list[Article]) -> None:
+    """Delete the store-rate articles and jobs again."""
+    urls, jobs = [art.canonical_url for art in made], [art.job_id for art in made]
+    with engine_for(url).begin() as conn:
+        ids = "SELECT id FROM articles WHERE canonical_url = ANY(:urls)"
+        for table in ("article_keys", "article_revisions"):
+            conn.execute(text(f"DELETE FROM {table} WHERE article_id IN ({ids})"), {"urls": urls})
+        conn.execute(text("DELETE FROM articles WHERE canonical_url = ANY(:urls)"), {"urls": urls})
+        conn.execute(text("DELETE FROM jobs WHERE id = ANY(:jobs)"), {"jobs": jobs})
 
 
 def main() -> None:
