@@ -38,6 +38,10 @@ def classify(session: Session, record: ArticleRecord, sig: Signature) -> None:
         # Two store workers checking a copy and its original at once would not see each other's
         # bands; held to the end of the transaction, the lock makes them take turns.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        # The candidate query's 153 probes add up, in the planner's reckoning, past
+        # jit_above_cost from about 100,000 articles on: it then compiles the query on every
+        # check, 30-40 ms, for an execution of about 1 ms (bench/scale/RESULTS.md).
+        session.execute(text("SET LOCAL jit = off"))
     keys = minhash.part_keys(sig.near, sig.story)
     with session.no_autoflush:
         found = _candidates(session, record.id, keys)
