@@ -216,14 +216,22 @@ def _dispatch(restarts: list, in_process: bool, pipeline: object = None) -> None
 
 @app.command()
 def search(query: Annotated[str, typer.Argument(help="words to look for")],
-           limit: Annotated[int, typer.Option(help="most results")] = 20) -> None:
+           limit: Annotated[int, typer.Option(help="most results")] = 20,
+           after: Annotated[str | None, typer.Option(
+               help="the cursor printed after a full page: the next page")] = None) -> None:
     """Full-text search over stored articles (PostgreSQL full-text search, SQLite FTS5)."""
     from copydesk.search import search as run_search
     from shared import runtime
 
-    for hit in run_search(runtime.ledger(), query, limit):
+    try:
+        hits = run_search(runtime.ledger(), query, limit, after)
+    except ValueError:
+        _fail(f"not a search cursor: {after!r}")
+    for hit in hits:
         typer.echo(f"{hit['id']:>6}  {hit['title'] or '-'}  <{hit['url']}>\n        "
                    f"{' '.join(str(hit['snippet']).split())}")
+    if hits and len(hits) == limit:
+        console.print(f"next page: --after {hits[-1]['cursor']}")
 
 
 def _fail(message: str) -> NoReturn:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import Select, func, select
+from sqlalchemy import DateTime, Select, String, func, select, text
+from sqlalchemy.orm import Session
 
 from copydesk.search import matching, rare_match_ids
 from shared import runtime
@@ -23,17 +24,30 @@ from shared.stage import STAGES
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 
 
-def all_articles(batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Every stored article as an export record, in id order, read in batches."""
+# The columns an export record is made of: not the signature, the search vector or the
+# revisit schedule, and no ORM objects (a third of the export's time went to building them).
+_EXPORTED = (ArticleRecord.id, ArticleRecord.source, ArticleRecord.url,
+             ArticleRecord.canonical_url, ArticleRecord.title, ArticleRecord.published_at,
+             ArticleRecord.modified_at, ArticleRecord.language, ArticleRecord.text,
+             ArticleRecord.is_live_blog, ArticleRecord.fields, ArticleRecord.content_hash,
+             ArticleRecord.duplicate_of, ArticleRecord.revision, ArticleRecord.fetched_at)
+
+
+def all_articles(batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every stored article as an export record, in id order, read in batches.
+
+    Each batch is its own short query after the last id seen: memory stays one batch, and no
+    snapshot is held open for the whole export.
+    """
     ledger = runtime.ledger()
     last = 0
     while True:
         with ledger.session() as session:
-            rows = list(session.scalars(select(ArticleRecord).where(ArticleRecord.id > last)
-                                        .order_by(ArticleRecord.id).limit(batch)))
+            rows = session.execute(select(*_EXPORTED).where(ArticleRecord.id > last)
+                                   .order_by(ArticleRecord.id).limit(batch)).all()
         if not rows:
             return
-        yield from (export_record(row) for row in rows)
+        yield from (export_record(row) for row in rows)  # type: ignore[arg-type]
         last = rows[-1].id
 
 
@@ -91,8 +105,8 @@ def done_per_minute(minutes: int = 5) -> dict[str, float]:
 def status_report() -> dict[str, Any]:
     """Per stage: queued, open (in flight), done per minute, failed; jobs; per source."""
     ledger = runtime.ledger()
-    counts = ledger.counts()
     with ledger.session() as session:
+        counts = job_counts(session)
         in_flight = dict(session.execute(select(Job.stage, func.count()).where(
             Job.status == "open").group_by(Job.stage)).all())
         failed = dict(session.execute(select(DeadLetterRecord.stage, func.count())
@@ -126,11 +140,44 @@ def worker_report(ledger: Ledger, live: dict[str, dict[str, Any]]) -> dict[str, 
     return {"live": per_stage, "held_by_dead": sum(dead.values()), "dead_holders": dead}
 
 
+# Above this many jobs (the planner's count), status estimates the closed statuses from the
+# statistics ANALYZE keeps, where a count reads the whole jobs index (bench/scale/RESULTS.md).
+EXACT_BELOW = 200_000
+_PG_STATUS_SHARES = text("""
+    SELECT c.reltuples, s.most_common_vals::text::text[], s.most_common_freqs
+    FROM pg_class c LEFT JOIN pg_stats s
+      ON s.tablename = 'jobs' AND s.attname = 'status' AND s.schemaname = current_schema()
+    WHERE c.oid = CAST('jobs' AS regclass)""")
+# A loose index scan: each next source is one probe of (source, created_at), and so is its
+# last job, where GROUP BY would read every job.
+_LAST_RUNS = text("""
+    WITH RECURSIVE sources(source) AS (
+        SELECT min(source) FROM jobs
+        UNION ALL
+        SELECT (SELECT min(source) FROM jobs WHERE source > sources.source)
+        FROM sources WHERE sources.source IS NOT NULL)
+    SELECT source, (SELECT max(created_at) FROM jobs WHERE jobs.source = sources.source) AS last
+    FROM sources WHERE source IS NOT NULL""").columns(source=String, last=DateTime(timezone=True))
+
+
+def job_counts(session: Session) -> dict[str, int]:
+    """Jobs per status: exact for open and dead jobs, estimated for the rest of a large table."""
+    if session.get_bind().dialect.name == "postgresql":
+        total, statuses, shares = session.execute(_PG_STATUS_SHARES).one()
+        if total >= EXACT_BELOW and statuses:
+            counts = {status: round(share * total)
+                      for status, share in zip(statuses, shares, strict=True)}
+            counts["open"] = session.scalar(select(func.count()).where(Job.status == "open"))
+            counts["dead"] = session.scalar(select(func.count()).select_from(DeadLetterRecord))
+            return counts
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {status: count for status, count in rows}
+
+
 def _source_report(session: Any) -> dict[str, dict[str, Any]]:
     """Each source's last run and the articles its jobs stored in the last day."""
     since = datetime.now(UTC) - timedelta(days=1)
-    last_runs = session.execute(select(Job.source, func.max(Job.created_at))
-                                .group_by(Job.source)).all()
+    last_runs = session.execute(_LAST_RUNS).all()
     new = dict(session.execute(select(ArticleRecord.source, func.count()).where(
         ArticleRecord.created_at >= since).group_by(ArticleRecord.source)).all())
     return {source: {"last_run": iso(at),

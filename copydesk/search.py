@@ -1,4 +1,8 @@
-"""`copydesk search`: full-text search over stored articles (PostgreSQL FTS, SQLite FTS5)."""
+"""`copydesk search`: full-text search over stored articles (PostgreSQL FTS, SQLite FTS5).
+
+Ranked, a page at a time: each hit carries a cursor (its rank and id) that asks for the page
+after it. Only the page's own hits get a snippet: ts_headline parses the whole text again.
+"""
 
 import re
 from typing import Any
@@ -8,20 +12,31 @@ from sqlalchemy.orm import Session
 
 from shared.ledger import Ledger
 
+# The stored search_vector (migration 0006) is ranked as it is: a match's document is not
+# parsed again. Ties on rank go by id, so pages never overlap or skip.
 _PG_QUERY = text("""
-    SELECT id, title, url,
-           ts_headline('english', text, query, 'MaxWords=25, MinWords=10') AS snippet
-    FROM articles, websearch_to_tsquery('english', :q) AS query
-    WHERE to_tsvector('english', coalesce(title, '') || ' ' || text) @@ query
-    ORDER BY ts_rank(to_tsvector('english', coalesce(title, '') || ' ' || text), query) DESC,
-             id
-    LIMIT :limit
+    WITH page AS (
+        SELECT id, ts_rank(search_vector, query)::float8 AS rank, query
+        FROM articles, websearch_to_tsquery('english', :q) AS query
+        WHERE search_vector @@ query
+          AND (CAST(:rank AS float8) IS NULL OR ts_rank(search_vector, query)::float8 < :rank
+               OR (ts_rank(search_vector, query)::float8 = :rank AND id > :after_id))
+        ORDER BY rank DESC, id
+        LIMIT :limit)
+    SELECT a.id, a.title, a.url, page.rank,
+           ts_headline('english', a.text, page.query, 'MaxWords=25, MinWords=10') AS snippet
+    FROM page JOIN articles a ON a.id = page.id
+    ORDER BY page.rank DESC, a.id
 """)
+# FTS5's rank is bm25, lower is better.
 _SQLITE_QUERY = text("""
-    SELECT a.id, a.title, a.url, snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet
+    SELECT a.id, a.title, a.url, -articles_fts.rank AS rank,
+           snippet(articles_fts, 1, '[', ']', '…', 16) AS snippet
     FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
     WHERE articles_fts MATCH :q
-    ORDER BY rank, a.id
+      AND (:rank IS NULL OR -articles_fts.rank < :rank
+           OR (-articles_fts.rank = :rank AND a.id > :after_id))
+    ORDER BY articles_fts.rank, a.id
     LIMIT :limit
 """)
 
@@ -32,17 +47,32 @@ def fts5_query(query: str) -> str:
     return " ".join(f'"{word}"' for word in words)
 
 
-def search(ledger: Ledger, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """The best-matching articles for `query`, with a snippet of the matching text."""
+def cursor_of(hit: dict[str, Any]) -> str:
+    """The cursor that asks for the hits after this one."""
+    return f"{hit['rank']!r}:{hit['id']}"
+
+
+def parse_cursor(cursor: str) -> tuple[float, int]:
+    """(rank, id) of a cursor made by cursor_of; ValueError for anything else."""
+    rank, _, article_id = cursor.rpartition(":")
+    return float(rank), int(article_id)
+
+
+def search(ledger: Ledger, query: str, limit: int = 20,
+           after: str | None = None) -> list[dict[str, Any]]:
+    """The best-matching articles for `query`, with a snippet, from the hit after `after`."""
+    rank, after_id = parse_cursor(after) if after else (None, 0)
+    params = {"limit": limit, "rank": rank, "after_id": after_id}
     with ledger.session() as session:
         if session.get_bind().dialect.name == "postgresql":
-            rows = session.execute(_PG_QUERY, {"q": query, "limit": limit})
+            rows = session.execute(_PG_QUERY, {"q": query, **params})
         else:
             match = fts5_query(query)
             if not match:
                 return []
-            rows = session.execute(_SQLITE_QUERY, {"q": match, "limit": limit})
-        return [dict(row._mapping) for row in rows]
+            rows = session.execute(_SQLITE_QUERY, {"q": match, **params})
+        hits = [dict(row._mapping) for row in rows]
+        return [{**hit, "cursor": cursor_of(hit)} for hit in hits]
 
 
 def matching(dialect: str, query: str) -> TextClause | None:
@@ -55,8 +85,8 @@ def matching(dialect: str, query: str) -> TextClause | None:
     if not match:
         return None
     if dialect == "postgresql":
-        return text("to_tsvector('english', coalesce(articles.title, '') || ' ' || articles.text)"
-                    " @@ websearch_to_tsquery('english', :q)").bindparams(q=query)
+        return text("articles.search_vector @@ websearch_to_tsquery('english', :q)"
+                    ).bindparams(q=query)
     return text("articles.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q)"
                 ).bindparams(q=match)
 
@@ -68,8 +98,7 @@ def matching(dialect: str, query: str) -> TextClause | None:
 RARE_MATCHES = 5000
 _PG_MATCH_IDS = text("""
     SELECT id FROM articles
-    WHERE to_tsvector('english', coalesce(title, '') || ' ' || text)
-          @@ websearch_to_tsquery('english', :q) AND id < :before
+    WHERE search_vector @@ websearch_to_tsquery('english', :q) AND id < :before
     LIMIT :cap
 """)
 

@@ -40,7 +40,7 @@ class Job(Base):
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     url: Mapped[str] = mapped_column(Text, index=True)
-    source: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(200))
     # open -> stored | unchanged | dead
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     stage: Mapped[str] = mapped_column(String(16), default="fetch")
@@ -61,7 +61,8 @@ class Job(Base):
     superseded: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (Index("ix_jobs_open_lease", "status", "lease_until"),
                       Index("ix_jobs_open_worker", "status", "worker"),
-                      Index("ix_jobs_task_id", "task_id"))
+                      Index("ix_jobs_task_id", "task_id"),
+                      Index("ix_jobs_source_created", "source", "created_at"))
 
 
 class RawPageRecord(Base):
@@ -71,7 +72,7 @@ class RawPageRecord(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
     url: Mapped[str] = mapped_column(Text, index=True)
     source: Mapped[str] = mapped_column(String(200))
-    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -92,7 +93,7 @@ class ArticleRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     canonical_url: Mapped[str] = mapped_column(Text, unique=True)
     url: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(200), index=True)
+    source: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     modified_at: Mapped[datetime | None] = mapped_column()
@@ -103,7 +104,7 @@ class ArticleRecord(Base):
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     # authors, tags, description, entries, entities, quotes...: the rest of the export record.
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)  # partially indexed: below
     cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -113,17 +114,16 @@ class ArticleRecord(Base):
     # Live blogs are looked at again: sooner while they change, later once they stop.
     next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
     visit_interval: Mapped[int | None] = mapped_column(Integer)
-    __table_args__ = (Index("ix_articles_page_kind_id", "page_kind", "id"),)
+    # PostgreSQL also has `search_vector`, a stored generated tsvector (migration 0006), and
+    # `article_keys`, the band keys of the duplicate check (services/store/duplicates.py).
+    __table_args__ = (Index("ix_articles_source_published", "source", "published_at"),
+                      Index("ix_articles_page_kind_id", "page_kind", "id"))
 
 
-class BandRecord(Base):
-    """One LSH band key of an article's signature: equal keys make duplicate candidates."""
-
-    __tablename__ = "article_bands"
-    part: Mapped[str] = mapped_column(String(8), primary_key=True)
-    band_key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
-    __table_args__ = (Index("ix_article_bands_article_id", "article_id"),)
+# Partial: only copies point at an original (migration 0006).
+Index("ix_articles_duplicate_of", ArticleRecord.duplicate_of,
+      postgresql_where=ArticleRecord.duplicate_of.is_not(None),
+      sqlite_where=ArticleRecord.duplicate_of.is_not(None))
 
 
 class RevisionRecord(Base):

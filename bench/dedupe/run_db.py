@@ -2,8 +2,8 @@
 
 run.py times the in-memory index; the store stage asks the database instead:
 services.store.duplicates.classify() looks the new article's LSH band keys up in the
-article_bands table, loads the candidate articles with their signatures, compares them, and
-writes the new article's band rows. Here the articles and article_bands tables are filled in
+article_keys table, loads the candidate articles with their signatures, compares them, and
+writes the new article's keys. Here the articles and article_keys tables are filled in
 bulk (run.py's synthetic texts, their signatures and band keys computed once, in parallel;
 COPY on PostgreSQL, executemany on SQLite), analysed, and then `--checks` new articles are
 each inserted and classified in a transaction that is rolled back, so every check sees
@@ -38,12 +38,11 @@ from run import Writer, edit  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from services.store.dedupe import LSHIndex, signature  # noqa: E402
+from services.store.dedupe import band_keys, signature  # noqa: E402
 from services.store.duplicates import classify  # noqa: E402
 from shared.db import ArticleRecord, engine_for, migrate  # noqa: E402
 from tests.support.services import postgres_database  # noqa: E402
 
-BANDS = {part: LSHIndex(part=part) for part in ("near", "story")}
 STAMP = datetime(2024, 1, 1, tzinfo=UTC)
 CHUNK = 2_000
 
@@ -65,7 +64,7 @@ def _story(number: int) -> tuple[list[str], list[str]]:
     return names, _writer.topics[rng.randrange(len(_writer.topics))]
 
 
-def _make_chunk(start: int, stop: int) -> list[tuple[str, bytes, list[tuple[str, bytes]]]]:
+def _make_chunk(start: int, stop: int) -> list[tuple[str, bytes, list[int]]]:
     """Articles start..stop-1: text, signature bytes and band keys.
 
     Article n is about one of the first n // 5 + 1 stories, so any prefix of the archive has
@@ -78,12 +77,11 @@ def _make_chunk(start: int, stop: int) -> list[tuple[str, bytes, list[tuple[str,
     for number in range(start, stop):
         body = _writer.article(_story(_writer.random.randrange(number // 5 + 1)))
         sig = signature(body)
-        keys = [(part, key) for part, index in BANDS.items() for key in index.band_keys(sig)]
-        out.append((body, sig.to_bytes(), keys))
+        out.append((body, sig.to_bytes(), band_keys(sig)))
     return out
 
 
-def corpus(total: int, workers: int) -> Iterator[tuple[str, bytes, list[tuple[str, bytes]]]]:
+def corpus(total: int, workers: int) -> Iterator[tuple[str, bytes, list[int]]]:
     """The archive's articles in order, computed `workers` chunks at a time."""
     with ProcessPoolExecutor(workers, initializer=_start_worker) as pool:
         starts = range(0, total, CHUNK)
@@ -113,37 +111,29 @@ class Postgres:
         with self.engine.begin() as conn:
             # The full-text index is not used by the check; building it for 100k texts would
             # double the fill time. The band indexes are dropped while filling, rebuilt after.
-            conn.execute(text("DROP INDEX IF EXISTS ix_articles_fts"))
-            self.pkey = conn.execute(text(
-                "SELECT conname FROM pg_constraint WHERE conrelid = 'article_bands'::regclass "
-                "AND contype = 'p'")).scalar_one()
+            conn.execute(text("DROP INDEX IF EXISTS ix_articles_search"))
 
-    def fill(self, articles: list[tuple[int, str, bytes, list[tuple[str, bytes]]]]) -> None:
+    def fill(self, articles: list[tuple[int, str, bytes, list[int]]]) -> None:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
             cur.execute("SET maintenance_work_mem = '512MB'")
-            cur.execute(f"ALTER TABLE article_bands DROP CONSTRAINT {self.pkey}")
-            cur.execute("DROP INDEX ix_article_bands_article_id")
+            cur.execute("DROP INDEX ix_article_keys_keys")
             # Bands reference articles: skip the per-row foreign-key check (the ids are ours).
             cur.execute("SET session_replication_role = replica")
             with cur.copy(f"COPY articles ({ARTICLE_COLUMNS}) FROM STDIN") as copy:
                 for number, body, sig, _ in articles:
                     copy.write_row(_row(number, body, sig))
-            with cur.copy("COPY article_bands (part, band_key, article_id) FROM STDIN "
-                          "(FORMAT BINARY)") as copy:
-                copy.set_types(["varchar", "bytea", "int4"])
+            with cur.copy("COPY article_keys (article_id, keys) FROM STDIN") as copy:
                 for number, _, _, keys in articles:
-                    for part, key in keys:
-                        copy.write_row((part, key, number + 1))
+                    copy.write_row((number + 1, keys))
             cur.execute("SET session_replication_role = DEFAULT")
-            cur.execute(f"ALTER TABLE article_bands ADD CONSTRAINT {self.pkey} "
-                        "PRIMARY KEY (part, band_key, article_id)")
-            cur.execute("CREATE INDEX ix_article_bands_article_id ON article_bands (article_id)")
+            cur.execute("CREATE INDEX ix_article_keys_keys ON article_keys USING GIN (keys) "
+                        "WITH (fastupdate = off)")
             cur.execute("SELECT setval('articles_id_seq', (SELECT max(id) FROM articles))")
             raw.commit()
             cur.execute("ANALYZE articles")
-            cur.execute("ANALYZE article_bands")
+            cur.execute("ANALYZE article_keys")
             raw.commit()
         finally:
             raw.close()
@@ -161,17 +151,16 @@ class Sqlite:
             for name in ("insert", "update", "delete"):
                 conn.execute(text(f"DROP TRIGGER IF EXISTS articles_fts_{name}"))
 
-    def fill(self, articles: list[tuple[int, str, bytes, list[tuple[str, bytes]]]]) -> None:
+    def fill(self, articles: list[tuple[int, str, bytes, list[int]]]) -> None:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
             cur.executemany(f"INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES "
                             f"({', '.join('?' * 15)})",
                             (_row(number, body, sig) for number, body, sig, _ in articles))
-            cur.executemany("INSERT INTO article_bands (part, band_key, article_id) "
-                            "VALUES (?, ?, ?)",
-                            ((part, key, number + 1) for number, _, _, keys in articles
-                             for part, key in keys))
+            cur.executemany("INSERT INTO article_keys (band_key, article_id) VALUES (?, ?)",
+                            ((key, number + 1) for number, _, _, keys in articles
+                             for key in keys))
             raw.commit()
             cur.execute("ANALYZE")
             raw.commit()

@@ -9,33 +9,21 @@ to bytes for the database, and their LSH band keys can be stored in an indexed t
 check costs a few key look-ups at any size.
 """
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from itertools import pairwise
 
 import numpy as np
-from datasketch import MinHash
 
-NUM_PERM = 128
-STORY_PERM = 256  # a low threshold needs many two-row bands to keep recall
-SHINGLE = 5
-SCHEME = "affine32"  # datasketch 2 default; stored signatures depend on it
+from shared import minhash
+from shared.minhash import BANDING, NUM_PERM, STORY_PERM
+
 DUPLICATE_THRESHOLD = 0.7  # estimated Jaccard of 5-word shingles: a copy or a light edit
 STORY_THRESHOLD = 0.08  # estimated Jaccard of content-word pairs: the same story, rewritten
-# (bands, rows): P(candidate) = 1 - (1 - J**rows)**bands; candidates are then checked against
-# the threshold, so a band scheme only has to find nearly all true pairs and few others.
-# Near 25 x 5: J=0.7 0.99, J=0.5 0.55, J=0.3 0.06. Story 128 x 2: J=0.15 0.95, J=0.1 0.72,
-# J=0.05 0.27, J=0.015 0.03 (other stories of the same topic rarely reach the comparison).
-BANDING = {"near": (25, 5), "story": (128, 2)}
-_WORD = re.compile(r"[^\W_]+")
-_STOPWORD_TEXT = (
-    "a an the of and or but to in on at by for from with as is are was were be been being has "
-    "have had it its he she they them his her their this that these those which who whom what "
-    "said says will would could should can may might not no also than then there here into "
-    "over after before about more most such only just very so if we our you your i")
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# (bands, rows) in shared/minhash.py: P(candidate) = 1 - (1 - J**rows)**bands; candidates are
+# then checked against the threshold, so a band scheme only has to find nearly all true pairs
+# and few others. Near 25 x 5: J=0.7 0.99, J=0.5 0.55, J=0.3 0.06. Story 128 x 2: J=0.15 0.95,
+# J=0.1 0.72, J=0.05 0.27, J=0.015 0.03 (other stories of the same topic rarely reach the
+# comparison).
 
 
 @dataclass(frozen=True)
@@ -59,28 +47,18 @@ class Signature:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens, punctuation and case folded away."""
-    return _WORD.findall(text.casefold())
+    return minhash.tokens(text)
 
 
 def signature(text: str) -> Signature:
     """The signature of an article's text."""
-    words = tokens(text)
-    shingles = {" ".join(words[i:i + SHINGLE]) for i in range(max(1, len(words) - SHINGLE + 1))}
-    content = [word for word in words if word not in _STOPWORDS and not word.isdigit()]
-    pairs = {f"{first} {second}" for first, second in pairwise(content)}
-    return Signature(near=_minhash(shingles, NUM_PERM), story=_minhash(pairs, STORY_PERM))
+    near, story = minhash.sign(text)
+    return Signature(near=near, story=story)
 
 
-def _minhash(features: set[str], num_perm: int) -> np.ndarray:
-    minhash = MinHash(num_perm=num_perm, permutations=_permutations(num_perm), scheme=SCHEME)
-    minhash.update_batch([feature.encode("utf-8") for feature in features])
-    return minhash.hashvalues.astype(np.uint32)
-
-
-@cache
-def _permutations(num_perm: int) -> np.ndarray:
-    # Made once: building them is most of the cost of a fresh MinHash.
-    return MinHash(num_perm=num_perm, seed=1, scheme=SCHEME).permutations
+def band_keys(sig: Signature) -> list[int]:
+    """The 32-bit LSH band keys of both parts, as the database indexes them."""
+    return minhash.band_keys(sig.near, sig.story)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

@@ -3,27 +3,20 @@
 The original of a group of copies is its earliest-published member (the first stored when
 dates tie or are missing), so the answer does not depend on which worker stored what first:
 a syndicated copy that arrives before its original is re-pointed when the original comes.
-The LSH band keys of every article live in an indexed table, so a check is a fixed number of
-key look-ups and a comparison with the few candidates they return, at any archive size.
+The 32-bit LSH band keys of every article live in one indexed row (PostgreSQL: an int4[] under
+a GIN index; SQLite: a row per key), so a check is a fixed number of key look-ups and a
+comparison with the few candidates they return, at any archive size.
 """
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, String, and_, delete, insert, or_, select, text, update
+from sqlalchemy import Boolean, Integer, select, text, update
 from sqlalchemy.orm import Session, load_only
 
-from services.store.dedupe import (
-    DUPLICATE_THRESHOLD,
-    STORY_THRESHOLD,
-    LSHIndex,
-    Signature,
-    similarity,
-)
-from shared.db import ArticleRecord, BandRecord
+from services.store.dedupe import DUPLICATE_THRESHOLD, STORY_THRESHOLD, Signature, similarity
+from shared import minhash
+from shared.db import ArticleRecord
 from shared.records import as_utc
-
-_BANDS = {"near": LSHIndex(part="near"), "story": LSHIndex(part="story")}
-
 
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises duplicate checks.
 _LOCK_KEY = 0x636F7079
@@ -45,7 +38,11 @@ def classify(session: Session, record: ArticleRecord, sig: Signature) -> None:
         # Two store workers checking a copy and its original at once would not see each other's
         # bands; held to the end of the transaction, the lock makes them take turns.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    keys = {part: index.band_keys(sig) for part, index in _BANDS.items()}
+        # The candidate query's 153 probes add up, in the planner's reckoning, past
+        # jit_above_cost from about 100,000 articles on: it then compiles the query on every
+        # check, 30-40 ms, for an execution of about 1 ms (bench/scale/RESULTS.md).
+        session.execute(text("SET LOCAL jit = off"))
+    keys = minhash.part_keys(sig.near, sig.story)
     with session.no_autoflush:
         found = _candidates(session, record.id, keys)
         copies = [c for c in found["near"]
@@ -55,10 +52,8 @@ def classify(session: Session, record: ArticleRecord, sig: Signature) -> None:
         best = max((s for s in scored if s[0] >= STORY_THRESHOLD), default=None,
                    key=lambda s: s[:2])
         record.cluster_id = (best[2].cluster_id or best[2].id) if best else record.id
-        if record.signature is not None:  # a revision: its old bands go
-            session.execute(delete(BandRecord).where(BandRecord.article_id == record.id))
         record.signature = sig.to_bytes()
-        _insert_bands(session, record.id, keys)
+        _replace_keys(session, record.id, sorted({*keys["near"], *keys["story"]}))
 
 
 def _join_copies(session: Session, record: ArticleRecord, copies: list[ArticleRecord]) -> None:
@@ -79,59 +74,68 @@ def _join_copies(session: Session, record: ArticleRecord, copies: list[ArticleRe
                         .execution_options(synchronize_session="fetch"))
 
 
-# PostgreSQL: one index probe per band key, whatever the planner's statistics say. With
-# `band_key IN (...)` and no statistics yet (a new database before autovacuum's first ANALYZE,
-# or autovacuum off) the planner reads every row of the part and filters them: work that grows
-# with the archive on every store (323 ms an article at 500 articles in bench/pipeline). The
-# OFFSET 0 keeps the lateral subquery from being flattened into that plan.
-_PG_BAND_MATCHES = text("""
-    SELECT DISTINCT band.article_id, wanted.part
-    FROM unnest(CAST(:parts AS text[]), CAST(:keys AS bytea[])) AS wanted(part, key)
+# PostgreSQL: one GIN probe per band key (`keys @> ARRAY[key]`), each marked with its part,
+# so a candidate is compared only in the part it shares a key in. Not `keys && all_keys`: the
+# planner guesses half the table matches an overlap of 150 keys (no statistics can say that
+# nearly every key is unique) and reads every row, 3 s at 10,000 articles, where the probes
+# take about 1.5 ms. The OFFSET 0 keeps each probe a probe.
+_PG_KEY_MATCHES = text("""
+    SELECT band.article_id, bool_or(wanted.part = 'near') AS near,
+           bool_or(wanted.part = 'story') AS story
+    FROM unnest(CAST(:parts AS text[]), CAST(:keys AS integer[])) AS wanted(part, key)
     CROSS JOIN LATERAL (
-        SELECT article_id FROM article_bands
-        WHERE part = wanted.part AND band_key = wanted.key AND article_id <> :article_id
-        OFFSET 0) AS band""").columns(article_id=Integer, part=String)
+        SELECT article_id FROM article_keys
+        WHERE keys @> ARRAY[wanted.key] AND article_id <> :article_id
+        OFFSET 0) AS band
+    GROUP BY band.article_id
+""").columns(article_id=Integer, near=Boolean, story=Boolean)
+_SQLITE_KEY_MATCHES = """
+    SELECT article_id, max(band_key IN ({near})) AS near, max(band_key IN ({story})) AS story
+    FROM article_keys WHERE band_key IN ({keys}) AND article_id <> :article_id
+    GROUP BY article_id"""
 
 
 def _candidates(session: Session, article_id: int,
-                keys: dict[str, list[bytes]]) -> dict[str, list[ArticleRecord]]:
+                keys: dict[str, list[int]]) -> dict[str, list[ArticleRecord]]:
     """The articles sharing a band key with the new one, per part, in one round trip."""
     if session.get_bind().dialect.name == "postgresql":
         pairs = [(part, key) for part, part_keys in keys.items() for key in part_keys]
-        matches = _PG_BAND_MATCHES.bindparams(
-            parts=[part for part, _ in pairs], keys=[key for _, key in pairs],
-            article_id=article_id).subquery()
-    else:
-        matches = select(BandRecord.article_id, BandRecord.part).where(
-            or_(*(and_(BandRecord.part == part, BandRecord.band_key.in_(part_keys))
-                  for part, part_keys in keys.items())),
-            BandRecord.article_id != article_id).distinct().subquery()
+        matches = _PG_KEY_MATCHES.bindparams(parts=[part for part, _ in pairs],
+                                             keys=[key for _, key in pairs],
+                                             article_id=article_id)
+    else:  # integers we made: safe to write into the statement
+        everything = sorted({*keys["near"], *keys["story"]})
+        listed = {name: ",".join(map(str, values)) or "NULL"
+                  for name, values in (*keys.items(), ("keys", everything))}
+        matches = text(_SQLITE_KEY_MATCHES.format(**listed)).columns(
+            article_id=Integer, near=Boolean, story=Boolean).bindparams(article_id=article_id)
     found: dict[str, list[ArticleRecord]] = {part: [] for part in keys}
-    rows = session.execute(select(ArticleRecord, matches.c.part).options(_CHECKED)
-                           .join(matches, ArticleRecord.id == matches.c.article_id)
+    subquery = matches.subquery()
+    rows = session.execute(select(ArticleRecord, subquery.c.near, subquery.c.story)
+                           .options(_CHECKED)
+                           .join(subquery, ArticleRecord.id == subquery.c.article_id)
                            .where(ArticleRecord.signature.is_not(None)))
-    for article, part in rows:
-        found[part].append(article)
+    for article, near, story in rows:
+        if near:
+            found["near"].append(article)
+        if story:
+            found["story"].append(article)
     return found
 
 
-# PostgreSQL: the band rows as three arrays, one short statement (a VALUES list of ~150 rows is
-# 450 parameters that SQLAlchemy and psycopg render and parse again for every article).
-_PG_INSERT_BANDS = text("""
-    INSERT INTO article_bands (part, band_key, article_id)
-    SELECT part, key, :article_id
-    FROM unnest(CAST(:parts AS text[]), CAST(:keys AS bytea[])) AS band(part, key)""")
-
-
-def _insert_bands(session: Session, article_id: int, keys: dict[str, list[bytes]]) -> None:
-    pairs = [(part, key) for part, part_keys in keys.items() for key in sorted(set(part_keys))]
+def _replace_keys(session: Session, article_id: int, keys: list[int]) -> None:
+    """Index the article's band keys, in place of those of its previous revision."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_PG_INSERT_BANDS, {"article_id": article_id,
-                                           "parts": [part for part, _ in pairs],
-                                           "keys": [key for _, key in pairs]})
-    else:
-        session.execute(insert(BandRecord).values(
-            [{"part": part, "band_key": key, "article_id": article_id} for part, key in pairs]))
+        session.execute(text(
+            "INSERT INTO article_keys (article_id, keys) VALUES (:article_id, :keys) "
+            "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys"),
+            {"article_id": article_id, "keys": keys})
+        return
+    session.execute(text("DELETE FROM article_keys WHERE article_id = :article_id"),
+                    {"article_id": article_id})
+    session.execute(text("INSERT INTO article_keys (band_key, article_id) "
+                         "VALUES (:key, :article_id)"),
+                    [{"key": key, "article_id": article_id} for key in keys])
 
 
 def _sig(record: ArticleRecord) -> Signature:

@@ -9,7 +9,7 @@ from copydesk.warmup import sample_page, warm
 from services.clean.clean import clean
 from services.extract.extract import extract
 from services.extract.gazetteer import gazetteer
-from services.store.dedupe import _permutations
+from shared.minhash import _permutations
 from shared.settings import get_settings
 
 
@@ -41,6 +41,6 @@ def test_warming_a_stage_loads_its_tables_and_migrates(
         assert _permutations.cache_info().currsize == 2  # both MinHash sizes
         with sqlite3.connect(tmp_path / "warm.db") as db:
             tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
-        assert {"jobs", "articles", "article_bands", "dead_letters"} <= tables
+        assert {"jobs", "articles", "article_keys", "dead_letters"} <= tables
     finally:
         get_settings.cache_clear()

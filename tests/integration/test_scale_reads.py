@@ -1,0 +1,143 @@
+"""The read paths made for large archives: search pages, status counts, export, migration 0006."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from copydesk import queries
+from copydesk.search import parse_cursor, search
+from services.store.store import store_and_close
+from shared import minhash
+from shared.db import engine_for, migrate, session_factory
+from shared.ledger import Ledger
+from shared.models import Article, DeadLetter
+from shared.settings import get_settings
+from tests.support.services import free_port
+
+WORDS = "harbour flood council river bridge"
+
+
+def make_article(number: int, text: str) -> Article:
+    return Article(job_id=f"job-{number}", source=f"source-{number % 2}",
+                   url=f"https://news.example/{number}",
+                   canonical_url=f"https://news.example/{number}", title=f"Story {number}",
+                   published_at=datetime(2025, 3, number + 1, tzinfo=UTC), text=text,
+                   content_hash=f"hash-{number}", fetched_at=datetime.now(UTC))
+
+
+@pytest.fixture
+def ledger(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ledger]:
+    """A migrated database that the command-line queries (runtime.ledger) also read."""
+    monkeypatch.setenv("COPYDESK_DATABASE_URL", database_url)
+    monkeypatch.setenv("COPYDESK_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # none
+    get_settings.cache_clear()
+    migrate(database_url)
+    yield Ledger(session_factory(database_url), lease_seconds=60, max_attempts=3)
+    get_settings.cache_clear()
+
+
+def stored(ledger: Ledger, count: int) -> list[int]:
+    """`count` articles, the n-th naming the harbour n+1 times among distinct filler."""
+    ids = []
+    for number in range(count):
+        job = ledger.accept(f"https://news.example/{number}", f"source-{number % 2}") or ""
+        filler = " ".join(f"word{number}x{i}" for i in range(40))
+        text = f"{'harbour ' * (number + 1)}{filler} flood defences"
+        ids.append(store_and_close(make_article(number, text).model_copy(
+            update={"job_id": job}), ledger).article_id)
+    return ids
+
+
+def test_search_pages_follow_each_other_best_first(ledger: Ledger) -> None:
+    ids = stored(ledger, 7)
+    pages, after = [], None
+    while True:
+        page = search(ledger, "harbour", limit=3, after=after)
+        if not page:
+            break
+        pages.append(page)
+        after = page[-1]["cursor"]
+    hits = [hit for page in pages for hit in page]
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert sorted(hit["id"] for hit in hits) == sorted(ids)  # each once, none skipped
+    ranks = [hit["rank"] for hit in hits]
+    assert ranks == sorted(ranks, reverse=True)
+    assert hits[0]["id"] == ids[-1]  # the article that names the harbour most
+    assert "harbour" in hits[0]["snippet"].lower()
+    assert search(ledger, "zeppelinxyzzy") == []
+
+
+def test_a_cursor_that_is_not_one_is_refused() -> None:
+    assert parse_cursor("0.25:17") == (0.25, 17)
+    with pytest.raises(ValueError):
+        parse_cursor("page-two")
+
+
+def test_export_reads_every_article_in_batches(ledger: Ledger) -> None:
+    ids = stored(ledger, 5)
+    records = list(queries.all_articles(batch=2))
+    assert [record["id"] for record in records] == ids
+    assert records[0]["title"] == "Story 0" and records[0]["text"].startswith("harbour")
+    assert records[0]["published_at"] == "2025-03-01T00:00:00+00:00"
+
+
+def test_status_counts_jobs_and_the_last_run_of_each_source(ledger: Ledger) -> None:
+    stored(ledger, 4)
+    ledger.accept("https://news.example/open", "source-0")
+    gone = ledger.accept("https://news.example/gone", "source-1") or ""
+    ledger.dead_letter(DeadLetter(job_id=gone, url="https://news.example/gone",
+                                  source="source-1", stage="fetch", reason="http_404",
+                                  message="404"))
+    report = queries.status_report()
+    assert {k: v for k, v in report["jobs"].items() if v} == {"open": 1, "stored": 4, "dead": 1}
+    assert sorted(report["sources"]) == ["source-0", "source-1"]
+    assert report["sources"]["source-0"]["new_articles_24h"] == 2
+    assert report["sources"]["source-0"]["last_run"] is not None
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_status_estimates_closed_jobs_of_a_large_table(ledger: Ledger, database_url: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    stored(ledger, 6)
+    ledger.accept("https://news.example/open", "source-0")
+    with engine_for(database_url).begin() as conn:
+        conn.execute(sa.text("ANALYZE jobs"))
+    monkeypatch.setattr(queries, "EXACT_BELOW", 1)  # this table counts as large
+    with ledger.session() as session:
+        counts = queries.job_counts(session)
+    assert counts["stored"] == 6  # from the statistics: ANALYZE read every row of so few
+    assert counts["open"] == 1 and counts["dead"] == 0  # counted
+
+
+def test_migration_0006_resigns_stored_articles(database_url: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", "shared/migrations")
+    config.set_main_option("sqlalchemy.url", database_url)
+    config.attributes["engine"] = engine = engine_for(database_url)
+    command.upgrade(config, "0004")
+    text = "The council approved new flood defences for the harbour on Tuesday evening."
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO articles (id, canonical_url, url, source, text, content_hash, fields, "
+            "signature, page_kind, is_live_blog, revision, fetched_at, created_at, updated_at) "
+            "VALUES (1, 'u', 'u', 's', :text, 'h', '{}', :old, 'article', false, 1, :now, "
+            ":now, :now)"), {"text": text, "old": b"\0" * 1536, "now": now})
+    command.upgrade(config, "head")
+    near, story = minhash.sign(text)
+    with engine.connect() as conn:
+        signature = conn.execute(sa.text("SELECT signature FROM articles")).scalar_one()
+        if engine.dialect.name == "postgresql":
+            keys = conn.execute(sa.text("SELECT keys FROM article_keys")).scalar_one()
+        else:
+            keys = sorted(conn.execute(sa.text("SELECT band_key FROM article_keys")).scalars())
+    assert signature == near.astype("<u4").tobytes() + story.astype("<u4").tobytes()
+    assert keys == minhash.band_keys(near, story)
+    command.downgrade(config, "0004")  # and back: the old check starts from no signatures
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT signature FROM articles")).scalar_one() is None
+    command.upgrade(config, "head")
