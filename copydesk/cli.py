@@ -257,12 +257,17 @@ def show(url: Annotated[str, typer.Argument(help="the article's URL or canonical
 
 
 @app.command()
-def health() -> None:
+def health(beat: Annotated[bool, typer.Option(help="and a beat on this host ticks")] = False,
+           ) -> None:
     """Exit 0 when Redis and the database answer (the containers' health check)."""
     from sqlalchemy import text
 
+    from copydesk.schedule import beat_alive
     from shared import runtime
 
+    if beat and not beat_alive():
+        console.print("[red]unhealthy:[/red] no beat on this host ticked lately")
+        raise typer.Exit(1)
     try:
         runtime.redis_client().ping()
         with runtime.ledger().session() as session:
