@@ -259,7 +259,7 @@ def search(query: Annotated[str, typer.Argument(help="words to look for")],
         typer.echo(f"{hit['id']:>6}  {hit['title'] or '-'}  <{hit['url']}>\n        "
                    f"{' '.join(str(hit['snippet']).split())}")
     if not hits:
-        console.print(f"no stored article matches {query!r}")
+        console.print(f"no stored article matches {query!r}", markup=False)
 
 
 def _fail(message: str) -> NoReturn:
