@@ -6,15 +6,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+RUN useradd --create-home --uid 1000 copydesk
 WORKDIR /app
+# Every dependency at the lock's version and hash (Flower included, for the flower service):
+# a layer that changes only when the lock does.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY copydesk ./copydesk
 COPY shared ./shared
 COPY services ./services
-# The project itself, with Flower for the compose flower service; pyproject.toml sets versions.
+# The project alone: its dependencies are all in from the lock, and pip check proves it.
 # hadolint ignore=DL3013
-RUN pip install --no-cache-dir ".[monitor]" \
-    && useradd --create-home --uid 1000 copydesk
+RUN pip install --no-cache-dir --no-deps . && pip check
 COPY sources.example.toml ./sources.toml
 
 USER 1000

@@ -3,18 +3,50 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint services bench bench-extract bench-dedupe bench-fetch clean
+.PHONY: install runtime run test lint lock lock-upgrade smoke-install services bench bench-extract bench-dedupe bench-fetch clean
 
-$(BIN)/.installed: pyproject.toml
+# Installs come from the locks (make lock writes them from pyproject.toml); the project itself
+# goes in with --no-deps, so `pip check` catches a lock that lacks a newly declared dependency.
+STALE_LOCK := echo "the locks miss a dependency of pyproject.toml: run make lock" >&2; exit 1
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,bench]"
+
+# Runtime (with Flower, as the image has it), for `make run`: no test, lint or bench packages.
+$(BIN)/.runtime: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check >/dev/null || { $(BIN)/pip check; $(STALE_LOCK); }
 	touch $@
 
+# Runtime, dev and bench: the same versions as the runtime lock (it is resolved within this one).
+$(BIN)/.installed: requirements-dev.lock requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check >/dev/null || { $(BIN)/pip check; $(STALE_LOCK); }
+	touch $@ $(BIN)/.runtime
+
 install: $(BIN)/.installed
+runtime: $(BIN)/.runtime
+
+# Rewrite both locks from pyproject.toml, keeping every pin that still fits (uv prefers the
+# versions already in the output file); lock-upgrade takes the newest releases instead.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command "make lock"
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/pip install --quiet "$$(grep -m1 -o '^uv==[^ ]*' requirements-dev.lock || echo uv)"
+
+lock: | $(BIN)/uv
+	$(UV_COMPILE) $(UPGRADE) --extra monitor --extra dev --extra bench -o requirements-dev.lock
+	$(UV_COMPILE) $(UPGRADE) --extra monitor -c requirements-dev.lock -o requirements.lock
+
+lock-upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
 
 # The main job on the embedded default: in-process, SQLite, no Redis.
-run: install
+run: runtime
 	$(BIN)/copydesk run examples/
 
 lint: install

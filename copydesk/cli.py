@@ -36,7 +36,7 @@ def _sources(arguments: list[str]) -> list[Source]:
 def run(sources: Annotated[list[str], typer.Argument(help="URLs, files or folders")]) -> None:
     """Run the whole pipeline in this process (embedded mode: no Redis needed)."""
     from copydesk.pipeline import InProcess
-    from copydesk.progress import RunReport
+    from copydesk.run_report import RunReport
 
     parsed = _sources(sources)
     report = RunReport(console=console)
@@ -68,15 +68,20 @@ def status(wait: Annotated[bool, typer.Option(help="return when no job is open")
            as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
            ) -> None:
     """Per stage: queued, running, done per minute, failed; jobs by status; per source."""
-    started = time.monotonic()
+    from copydesk.progress import Waiting
+
+    started, waiting = time.monotonic(), Waiting()
     while True:
         report = queries.status_report()
         if not wait or report["jobs"].get("open", 0) == 0:
             break
+        waiting.show("waiting: " + ", ".join(f"{k} {v}" for k, v in report["jobs"].items()))
         if timeout and time.monotonic() - started > timeout:
+            waiting.done()
             _print_status(report, as_json)
             raise typer.Exit(1)
         time.sleep(1)
+    waiting.done()
     _print_status(report, as_json)
 
 
@@ -133,10 +138,11 @@ def export(fmt: Annotated[str, typer.Option("--format", help="jsonl, csv or parq
            ) -> None:
     """Every stored article: one JSON object per line (or CSV rows, or a Parquet file)."""
     from copydesk import export as writers
+    from copydesk.progress import tracked
 
     if fmt not in writers.FORMATS:
         _fail(f"unknown format {fmt!r}; use one of {', '.join(writers.FORMATS)}")
-    records = queries.all_articles()
+    records = tracked(queries.all_articles(), "export", queries.article_count())
     if fmt == "parquet":
         if out is None:
             _fail("--format parquet needs --out FILE")
@@ -157,11 +163,16 @@ app.add_typer(dead_letters_app, name="dead-letters")
 
 @dead_letters_app.callback(invoke_without_command=True)
 def dead_letters(ctx: typer.Context,
-                 fmt: Annotated[str, typer.Option("--format")] = "jsonl") -> None:
-    """Every dead letter, one JSON line each: url, stage, reason, message, attempts."""
+                 fmt: Annotated[str, typer.Option("--format", help="jsonl or csv")] = "jsonl",
+                 ) -> None:
+    """Every dead letter, one JSON line (or CSV row) each: url, stage, reason, message, attempts."""
+    from copydesk.export import write_dead_letters
+
     if ctx.invoked_subcommand is None:
-        for letter in queries.all_dead_letters():
-            typer.echo(json.dumps(letter, ensure_ascii=False))
+        try:
+            write_dead_letters(queries.all_dead_letters(), fmt, sys.stdout)
+        except ValueError as error:
+            _fail(str(error))
 
 
 @dead_letters_app.command("retry")
@@ -169,12 +180,17 @@ def dead_letters_retry(
         reason: Annotated[str | None, typer.Option(help="only this reason code")] = None,
         in_process: Annotated[bool, typer.Option(help="run here, not on the workers")] = False,
 ) -> None:
-    """Reopen dead-lettered jobs and run them again from the earliest stage they can."""
+    """Reopen dead-lettered jobs and run them again from the earliest stage they can.
+
+    Without --in-process they go to the workers; on SQLite with no worker answering they run
+    here.
+    """
     from copydesk.replay import reopen_dead_letters
     from shared import runtime
 
+    here = _where(in_process)
     restarts = reopen_dead_letters(runtime.ledger(), reason)
-    _dispatch(restarts, in_process)
+    _dispatch(restarts, here, "retry")
     typer.echo(f"retrying {len(restarts)} dead-lettered job(s)")
 
 
@@ -190,28 +206,38 @@ def replay(stage: Annotated[str, typer.Option(help="clean, extract or store")],
     STAGE and those after it run on the workers, or here with --in-process.
     """
     from copydesk.pipeline import InProcess
+    from copydesk.progress import tracked
     from copydesk.replay import REPLAY_STAGES, prepare_replay
     from shared import runtime
 
     if stage not in REPLAY_STAGES:
         _fail(f"--stage must be one of {', '.join(REPLAY_STAGES)}")
+    here = _where(in_process)
     pipeline = InProcess(get_settings())
-    restarts = prepare_replay(pipeline, runtime.ledger(), stage, source, since, in_process)
-    _dispatch(restarts, in_process, pipeline)
+    restarts = prepare_replay(pipeline, runtime.ledger(), stage, source, since, here,
+                              track=lambda pages: tracked(pages, "preparing", None))
+    _dispatch(restarts, here, "replay", pipeline)
     typer.echo(f"replayed {len(restarts)} page(s) from {stage}")
 
 
-def _dispatch(restarts: list, in_process: bool, pipeline: object = None) -> None:
-    """Send (stage, payload) pairs to the workers, or finish them in this process."""
-    from copydesk.pipeline import InProcess
-    from copydesk.replay import send_to_workers
+def _where(in_process: bool) -> bool:
+    """Run here or on the workers; stops with a clear error before anything has changed."""
+    from copydesk.dispatch import NoWorkers, choose_in_process
 
-    if not in_process:
-        send_to_workers(restarts)
-        return
-    runner = pipeline if isinstance(pipeline, InProcess) else InProcess(get_settings())
-    for stage, payload in restarts:
-        runner.resume(stage, payload)
+    try:
+        here, why = choose_in_process(get_settings(), in_process)
+    except NoWorkers as error:
+        _fail(str(error))
+    if here and not in_process:
+        console.print(f"[yellow]note:[/yellow] {why}")
+    return here
+
+
+def _dispatch(restarts: list, in_process: bool, label: str, pipeline: object = None) -> None:
+    """Send (stage, payload) pairs to the workers, or finish them in this process."""
+    from copydesk.dispatch import dispatch
+
+    dispatch(restarts, in_process, get_settings(), label, pipeline)
 
 
 @app.command()
@@ -230,7 +256,9 @@ def search(query: Annotated[str, typer.Argument(help="words to look for")],
     for hit in hits:
         typer.echo(f"{hit['id']:>6}  {hit['title'] or '-'}  <{hit['url']}>\n        "
                    f"{' '.join(str(hit['snippet']).split())}")
-    if hits and len(hits) == limit:
+    if not hits:
+        console.print(f"no stored article matches {query!r}", markup=False)
+    elif len(hits) == limit:
         console.print(f"next page: --after {hits[-1]['cursor']}")
 
 
@@ -264,12 +292,17 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
 
 
 @app.command()
-def health() -> None:
+def health(beat: Annotated[bool, typer.Option(help="and a beat on this host ticks")] = False,
+           ) -> None:
     """Exit 0 when Redis and the database answer (the containers' health check)."""
     from sqlalchemy import text
 
+    from copydesk.schedule import beat_alive
     from shared import runtime
 
+    if beat and not beat_alive():
+        console.print("[red]unhealthy:[/red] no beat on this host ticked lately")
+        raise typer.Exit(1)
     try:
         runtime.redis_client().ping()
         with runtime.ledger().session() as session:

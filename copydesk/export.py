@@ -10,7 +10,11 @@ from shared.printable import inert_cell
 from shared.records import EXPORT_FIELDS
 
 FORMATS = ("jsonl", "csv", "parquet")
-NESTED = ("authors", "tags", "entries", "entities", "quotes")
+DEAD_LETTER_FORMATS = ("jsonl", "csv")
+DEAD_LETTER_FIELDS = ("job_id", "url", "source", "stage", "reason", "message", "attempts",
+                      "created_at")
+NESTED = ("authors", "tags", "entries", "entities", "quotes", "date_sources")
+INTEGERS = ("id", "duplicate_of", "revision", "cluster_id")
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], stream: TextIO) -> int:
@@ -41,7 +45,7 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Path, batch: int = 50
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(field, pa.int64() if field in ("id", "duplicate_of", "revision")
+    schema = pa.schema([(field, pa.int64() if field in INTEGERS
                          else pa.bool_() if field == "is_live_blog" else pa.string())
                         for field in EXPORT_FIELDS])
     count, rows = 0, []
@@ -54,4 +58,19 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Path, batch: int = 50
                 rows = []
         if rows or not count:
             writer.write_table(pa.Table.from_pylist(rows, schema=schema))
+    return count
+
+
+def write_dead_letters(letters: Iterable[dict[str, Any]], fmt: str, stream: TextIO) -> int:
+    """Dead letters as JSON lines or CSV rows; ValueError for any other format."""
+    if fmt == "jsonl":
+        return write_jsonl(letters, stream)
+    if fmt != "csv":
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(DEAD_LETTER_FORMATS)}")
+    writer = csv.DictWriter(stream, fieldnames=DEAD_LETTER_FIELDS)
+    writer.writeheader()
+    count = 0
+    for letter in letters:
+        writer.writerow(letter)
+        count += 1
     return count

@@ -1,103 +1,80 @@
-"""What `copydesk run` says as it goes: a line per job as it ends, and a live count on a terminal.
-
-Each line speaks of its own job, by its own URL: stored, revised, unchanged, a near-copy of an
-earlier article, or dead with its reason. On a terminal a rich progress line above them counts
-the jobs in flight, stored, unchanged and dead, and pages per second.
-"""
+"""Progress of long commands on stderr: a bar on a terminal, plain lines in a pipe or a log."""
 
 import sys
 import time
-from typing import IO
+from collections.abc import Iterable, Iterator
+from typing import TextIO, TypeVar
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from copydesk.engine import JobEnd
-
-NO_LINE = ("expanded",)  # a feed or sitemap that became its articles' jobs is no job of its own
-
-
-def job_line(end: JobEnd) -> str:
-    """The one line that says what happened to a job."""
-    if end.status == "dead":
-        return f"dead       {end.reason:<18} {end.url}  ({end.message})"
-    if end.status == "skipped":
-        return f"skipped    already closed  {end.url}"
-    stored, article = end.stored, end.article
-    if stored is None or article is None:  # a 304: the page had not changed since last time
-        return f"unchanged  not modified  <{end.url}>"
-    words = len(article.text.split())
-    label = end.status
-    if stored.duplicate_of is not None:
-        label = "near-copy"
-    detail = f" of {stored.duplicate_of}" if stored.duplicate_of is not None else ""
-    return (f"{label:<10} {stored.article_id:>5}{detail}  {words:>6} words  "
-            f"{article.title or '-'}  <{end.url}>")
+T = TypeVar("T")
+MAX_LINES = 100  # a log gets a line per item, or per 1% of a long run
 
 
-class RunReport:
-    """A listener for the engine: counts jobs, prints a line as each ends."""
+class Reporter:
+    """Counts done items of `label`; on a terminal a live bar, otherwise a line per step."""
 
-    def __init__(self, out: IO[str] | None = None, console: Console | None = None,
-                 live: bool | None = None) -> None:
-        self.out = out or sys.stdout
-        self.console = console or Console(stderr=True)
-        self.live = (self.console.is_terminal and self.out.isatty()) if live is None else live
-        self.counts = {"accepted": 0, "stored": 0, "unchanged": 0, "dead": 0}
-        self.started = time.monotonic()
+    def __init__(self, label: str, total: int | None, stream: TextIO | None = None) -> None:
+        self.label, self.total, self.done = label, total, 0
+        self.stream = stream or sys.stderr
+        self.every = max(1, (total or 0) // MAX_LINES)
         self._bar: Progress | None = None
-        self._task = TaskID(0)
-
-    def __enter__(self) -> "RunReport":
-        return self
-
-    def _start(self) -> None:
-        # Started with the first jobs, not before: the engine forks its process pool first,
-        # and the live display's refresh thread must not exist yet when it does.
-        if self.live and self._bar is None:
-            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), console=self.console, transient=True)
+        if self.stream.isatty():
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(),
+                                 console=Console(file=self.stream), transient=True)
+            self._task = self._bar.add_task(label, total=total)
             self._bar.start()
-            self._task = self._bar.add_task(self._status())
 
-    def __exit__(self, *_: object) -> None:
+    def advance(self, note: str = "") -> None:
+        self.done += 1
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done)
+        elif self.done % self.every == 0 or self.done == self.total:
+            of = f"/{self.total}" if self.total is not None else ""
+            self.stream.write(f"{self.label}: {self.done}{of}{'  ' + note if note else ''}\n")
+            self.stream.flush()
+
+    def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
 
-    def accepted(self, count: int) -> None:
-        self._start()
-        self.counts["accepted"] += count
-        self._refresh()
+    def __enter__(self) -> "Reporter":
+        return self
 
-    def waiting(self, url: str, seconds: float, reason: str) -> None:
-        if not self.live:  # a log shows why a job is quiet; a terminal shows it in flight
-            self.console.print(f"waiting    {seconds:5.1f}s  {reason:<18} {url}",
-                               highlight=False, soft_wrap=True)
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
-    def ended(self, end: JobEnd) -> None:
-        if end.status in NO_LINE:
-            self.counts["accepted"] -= 1
-            self._refresh()
-            return
-        status = end.status if end.status in ("dead", "unchanged") else "stored"
-        self.counts[status] = self.counts.get(status, 0) + 1
-        line = job_line(end)
-        if self._bar is not None:
-            self._bar.console.print(line, highlight=False, markup=False, soft_wrap=True)
-        else:
-            print(line, file=self.out, flush=True)
-        self._refresh()
 
-    def _ended(self) -> int:
-        return self.counts["stored"] + self.counts["unchanged"] + self.counts["dead"]
+def tracked(items: Iterable[T], label: str, total: int | None,
+            stream: TextIO | None = None) -> Iterator[T]:
+    """The items, reporting each as done once the consumer asks for the next."""
+    with Reporter(label, total, stream) as reporter:
+        for item in items:
+            yield item
+            reporter.advance()
 
-    def _status(self) -> str:
-        seconds = max(time.monotonic() - self.started, 1e-6)
-        flight = max(0, self.counts["accepted"] - self._ended())
-        return (f"in flight {flight}, stored {self.counts['stored']}, unchanged "
-                f"{self.counts['unchanged']}, dead {self.counts['dead']}, "
-                f"{self._ended() / seconds:.1f} pages/s")
 
-    def _refresh(self) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, description=self._status())
+class Waiting:
+    """A `status --wait` heartbeat: a live line on a terminal, a line per change in a log."""
+
+    def __init__(self, stream: TextIO | None = None, every: float = 30.0) -> None:
+        self.stream = stream or sys.stderr
+        self.every, self.last_line, self.last_said = every, "", 0.0
+        self.tty = self.stream.isatty()
+
+    def show(self, line: str) -> None:
+        if self.tty:
+            self.stream.write(f"\r\033[K{line}")
+            self.stream.flush()
+        elif line != self.last_line or time.monotonic() - self.last_said >= self.every:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+            self.last_said = time.monotonic()
+        self.last_line = line
+
+    def done(self) -> None:
+        if self.tty and self.last_line:
+            self.stream.write("\r\033[K")
+            self.stream.flush()

@@ -22,6 +22,7 @@ from shared.stage import STAGES
 # Kombu's Redis transport keeps a queue's messages in the list of its name, and in one list per
 # priority step besides: a queue's depth is the sum of them.
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+RATE_MINUTES = 5  # done per minute is averaged over this many minutes at most
 
 
 # The columns an export record is made of: not the signature, the search vector or the
@@ -49,6 +50,11 @@ def all_articles(batch: int = 2000) -> Iterator[dict[str, Any]]:
             return
         yield from (export_record(row) for row in rows)  # type: ignore[arg-type]
         last = rows[-1].id
+
+
+def article_count() -> int:
+    with runtime.ledger().session() as session:
+        return int(session.scalar(select(func.count()).select_from(ArticleRecord)) or 0)
 
 
 def article_by_url(url: str) -> dict[str, Any] | None:
@@ -91,15 +97,50 @@ def queue_depths() -> dict[str, int]:
             for stage in STAGES}
 
 
-def done_per_minute(minutes: int = 5) -> dict[str, float]:
-    """Messages each stage finished per minute, averaged over the last complete minutes."""
+def done_per_minute(minutes: int = RATE_MINUTES) -> dict[str, float]:
+    """Messages each stage finished per minute on the workers, this minute included."""
     client = runtime.redis_client()
-    now = int(time.time() // 60)
+    now = time.time()
+    first = int(now // 60) - minutes + 1
     rates = {}
     for stage in STAGES:
-        keys = [f"{DONE_KEY}:{stage}:{minute}" for minute in range(now - minutes, now)]
-        rates[stage] = sum(int(v or 0) for v in client.mget(keys)) / minutes
+        keys = [f"{DONE_KEY}:{stage}:{minute}" for minute in range(first, first + minutes)]
+        counts = [int(v or 0) for v in client.mget(keys)]
+        rates[stage] = _rate(counts, first * 60, now)
     return rates
+
+
+def _rate(per_minute: list[int], start: float, now: float) -> float:
+    """Done per minute since the first busy minute of the window (a minute at least), so that
+    a run that has just ended shows its pace rather than nothing or a fraction of it."""
+    busy = [n for n, count in enumerate(per_minute) if count]
+    if not busy:
+        return 0.0
+    minutes = max(1.0, (now - (start + 60 * busy[0])) / 60)
+    return round(sum(per_minute) / minutes, 1)
+
+
+def ledger_done_per_minute(ledger: Ledger, minutes: int = RATE_MINUTES) -> dict[str, float]:
+    """The same rates from the job rows, for runs no worker counted (the embedded mode).
+
+    A job's last change is when it passed the stages before the one it is at, or all of them
+    when it was stored or found unchanged.
+    """
+    now = time.time()
+    first = int(now // 60) - minutes + 1
+    since = datetime.fromtimestamp(first * 60, UTC)
+    with ledger.session() as session:
+        rows = session.execute(select(Job.status, Job.stage, Job.updated_at).where(
+            Job.updated_at >= since, Job.status != "expanded")).all()
+    counts = {stage: [0] * minutes for stage in STAGES}
+    for status, stage, updated in rows:
+        minute = int(as_utc(updated).timestamp() // 60) - first  # type: ignore[union-attr]
+        passed = STAGES if status in ("stored", "unchanged") else \
+            STAGES[:STAGES.index(stage)] if stage in STAGES else ()
+        for name in passed:
+            if 0 <= minute < minutes:
+                counts[name][minute] += 1
+    return {stage: _rate(counts[stage], first * 60, now) for stage in STAGES}
 
 
 def status_report() -> dict[str, Any]:
@@ -118,6 +159,8 @@ def status_report() -> dict[str, Any]:
             runtime.redis_client()))
     except RedisError:  # the embedded mode has no Redis: the ledger still answers
         queued, rates, workers = {}, {}, None
+    if not any(rates.values()):  # nothing counted by workers: what the job rows tell
+        rates = ledger_done_per_minute(ledger)
     stages = {stage: {"queued": queued.get(stage), "open": in_flight.get(stage, 0),
                       "done_per_minute": rates.get(stage), "failed": failed.get(stage, 0)}
               for stage in ("discover", *STAGES)}
@@ -238,9 +281,7 @@ def _matching(session: Any, query: Select[Any], words: str,
 
 def show_record(record: ArticleRecord) -> dict[str, Any]:
     """What `copydesk show` prints of an article: its export record, its cuts and their reasons."""
-    return {**export_record(record), "removed": record.fields.get("removed", []),
-            "date_sources": record.fields.get("date_sources", {}),
-            "page_kind": record.page_kind, "cluster_id": record.cluster_id}
+    return {**export_record(record), "removed": record.fields.get("removed", [])}
 
 
 RELATED_LIMIT = 50  # duplicates and story neighbours listed with one article

@@ -1,6 +1,6 @@
 """Re-run stages over what was already ingested: from kept raw pages, or for dead letters."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,14 +82,17 @@ def replay_furniture() -> FurnitureIndex:
 
 
 def prepare_replay(pipeline: "InProcess", ledger: Ledger, stage: str, source: str | None,
-                   since: datetime | None, in_process: bool) -> list[tuple[str, Payload]]:
+                   since: datetime | None, in_process: bool,
+                   track: Callable[[Iterable[RawPage]], Iterable[RawPage]] = iter,
+                   ) -> list[tuple[str, Payload]]:
     """The (stage, payload) of every page to replay: a new job each, the stages before `stage`
-    run here, with the furniture learned from every kept page first."""
+    run here, with the furniture learned from every kept page first; `track` may report on
+    the pages as they go by."""
     if not in_process:  # the clean workers judge with the counts in Redis: learn into those
         pipeline.furniture = replay_furniture()
     learn_furniture(pipeline.furniture, kept_pages(ledger))
     restarts: list[tuple[str, Payload]] = []
-    for raw in kept_pages(ledger, source, since):
+    for raw in track(kept_pages(ledger, source, since)):
         payload = pipeline.prepare(stage, replay_job(ledger, raw, stage))
         if payload is not None:
             restarts.append((stage, payload))

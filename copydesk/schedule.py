@@ -7,8 +7,10 @@ So two beats (a failover pair, a deploy overlapping the old one) start each run 
 """
 
 import logging
+import tempfile
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from celery.beat import PersistentScheduler, ScheduleEntry
@@ -19,6 +21,9 @@ from shared import runtime
 log = logging.getLogger("copydesk.beat")
 CLAIM_KEY = "copydesk:beat"
 CRON_SLOT = 60.0  # cron fires at most once a minute
+# Touched on every tick of the beat loop: the container's health check reads its age.
+HEARTBEAT = Path(tempfile.gettempdir()) / "copydesk-beat.alive"
+BEAT_MAX_INTERVAL = 30.0  # longest sleep between two ticks
 
 
 class slot_schedule(schedule):  # lower-case like celery's own schedule and crontab
@@ -50,8 +55,21 @@ def claim_run(name: str, now: float, entry: ScheduleEntry) -> bool:
     return bool(runtime.redis_client().set(f"{CLAIM_KEY}:{name}:{slot}", "1", nx=True, ex=ttl))
 
 
+def beat_alive(max_age: float = 4 * BEAT_MAX_INTERVAL) -> bool:
+    """Whether a beat on this host ticked within `max_age` seconds."""
+    try:
+        return time.time() - HEARTBEAT.stat().st_mtime < max_age
+    except FileNotFoundError:
+        return False
+
+
 class SlotScheduler(PersistentScheduler):
     """Celery's scheduler, sending a run only when this beat claimed its slot."""
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        interval = super().tick(*args, **kwargs)
+        HEARTBEAT.touch()
+        return interval
 
     def apply_async(self, entry: ScheduleEntry, producer: Any = None, advance: bool = True,
                     **kwargs: Any) -> Any:

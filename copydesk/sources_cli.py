@@ -99,7 +99,7 @@ def check_source(name: str, file: FileOption = None) -> None:
     """Look at a source once and show what it would discover (nothing is stored)."""
     from services.fetch.client import FetchLimits, HttpClient
     from services.fetch.discover import discover
-    from services.fetch.local import discover_local, local_files
+    from services.fetch.local import discover_local, is_feed, local_files
     from services.fetch.options import parse_since
 
     matches = [source for source in _load(_path(file)) if source.name == name]
@@ -109,7 +109,7 @@ def check_source(name: str, file: FileOption = None) -> None:
     source = matches[0]
     if not source.is_url:
         for path in local_files(Path(source.location)):
-            found = discover_local(path) if path.suffix == ".xml" else None
+            found = discover_local(path) if is_feed(path) else None
             typer.echo(f"{path}" + (f"  ({len(found.urls)} URLs)" if found else ""))
         return
     since = parse_since(source.since) if source.since else None

@@ -10,7 +10,7 @@ from celery.signals import worker_init
 
 from copydesk import heartbeats
 from copydesk.queries import queue_depths
-from copydesk.schedule import SlotScheduler, slot_schedule
+from copydesk.schedule import BEAT_MAX_INTERVAL, SlotScheduler, slot_schedule
 from copydesk.sources import Source
 from copydesk.warmup import warm
 from shared.celery_app import REVISIT_TASK, SOURCE_RUN_TASK, SWEEP_TASK, make_app
@@ -90,4 +90,5 @@ def start_beat(sources: list[Source]) -> None:
     configure_logging(settings.log_json)
     app.conf.beat_schedule = beat_schedule(sources, settings.sweep_seconds)
     state = os.path.join(tempfile.mkdtemp(prefix="copydesk-beat-"), "schedule")
-    app.Beat(schedule=state, scheduler=SlotScheduler, loglevel="INFO").run()
+    app.Beat(schedule=state, scheduler=SlotScheduler, loglevel="INFO",
+             max_interval=BEAT_MAX_INTERVAL).run()

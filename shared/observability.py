@@ -1,5 +1,6 @@
 """Seeing what runs: JSON logs carrying job id and URL, Prometheus metrics per stage."""
 
+import errno
 import json
 import logging
 import os
@@ -15,6 +16,9 @@ STAGE_SECONDS = Histogram("copydesk_stage_seconds", "Time one stage run takes", 
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 DEAD_LETTERS = Counter("copydesk_dead_letters_total", "Dead letters by reason", ["stage", "reason"])
 _CONTEXT = ("job_id", "url", "stage", "source")
+# Workers on one host share COPYDESK_METRICS_PORT: each takes the first free port from it on.
+METRICS_PORTS = 32
+log = logging.getLogger("copydesk.metrics")
 
 
 class JsonFormatter(logging.Formatter):
@@ -55,8 +59,11 @@ def timed(stage: str) -> Iterator[None]:
         STAGE_SECONDS.labels(stage).observe(time.perf_counter() - started)
 
 
-def serve_metrics(port: int, queue_depths: Any) -> None:
-    """Serve /metrics on `port`: every pool process's counters, and the queue depths."""
+def serve_metrics(port: int, queue_depths: Any) -> int:
+    """Serve /metrics on `port`, or the next free one: pool processes' counters, queue depths.
+
+    Returns the port taken, so that several workers on one host each get their own.
+    """
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.core import GaugeMetricFamily
     from prometheus_client.multiprocess import MultiProcessCollector
@@ -74,4 +81,13 @@ def serve_metrics(port: int, queue_depths: Any) -> None:
     else:
         from prometheus_client import REGISTRY as registry
     registry.register(QueueDepth())
-    start_http_server(port, registry=registry)
+    for candidate in range(port, port + METRICS_PORTS):
+        try:
+            start_http_server(candidate, registry=registry)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            continue
+        log.info("serving Prometheus metrics on port %d", candidate)
+        return candidate
+    raise OSError(errno.EADDRINUSE, f"ports {port} to {port + METRICS_PORTS - 1} are all taken")

@@ -9,6 +9,7 @@ EXPORT_FIELDS = (
     "id", "source", "url", "canonical_url", "title", "authors", "published_at", "modified_at",
     "language", "description", "site_name", "image", "tags", "text", "is_live_blog", "entries",
     "entities", "quotes", "content_hash", "duplicate_of", "revision", "fetched_at",
+    "page_kind", "date_sources", "cluster_id",
 )
 
 ENTITY_KINDS = ("people", "places", "organizations")
@@ -46,14 +47,23 @@ def export_record(record: ArticleRecord) -> dict[str, Any]:
         "tags": fields.get("tags", []),
         "text": record.text,
         "is_live_blog": record.is_live_blog,
-        "entries": _plain(fields.get("entries", [])),
+        "entries": [{**entry, "published_at": _iso_text(entry.get("published_at"))}
+                    for entry in _plain(fields.get("entries", []))],
         "entities": {kind: _plain(entities.get(kind, [])) for kind in ENTITY_KINDS},
         "quotes": _plain(fields.get("quotes", [])),
         "content_hash": record.content_hash,
         "duplicate_of": record.duplicate_of,
         "revision": record.revision,
         "fetched_at": iso(record.fetched_at),
+        "page_kind": record.page_kind,
+        "date_sources": fields.get("date_sources", {}),
+        "cluster_id": record.cluster_id,
     }
+
+
+def _iso_text(value: str | None) -> str | None:
+    """A stored ISO time with its zone: a time the page gave without one is taken as UTC."""
+    return iso(datetime.fromisoformat(value)) if value else None
 
 
 def _plain(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

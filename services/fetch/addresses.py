@@ -10,6 +10,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 # RFC 8215's local-use translation prefix only reaches a site's own translator: always refused.
 LOCAL_NAT64_PREFIX = ipaddress.ip_network("64:ff9b:1::/48")
+# What a refused user needs to know: the settings that let such an address through.
+ALLOW_HINT = ("to fetch it, set COPYDESK_ALLOWED_NETWORKS to its network (CIDR) or "
+              "COPYDESK_ALLOW_PRIVATE_NETWORKS=true")
 
 
 def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
@@ -69,8 +72,8 @@ def resolve(host: str, port: int, *, allow_private: bool = False,
         refused = [str(a) for a in addresses
                    if not is_public(a) and not any(a in network for network in exempt)]
         if refused:
-            raise PermanentError("refused_address",
-                                 f"{host} resolves to non-public {', '.join(refused)}")
+            raise PermanentError("refused_address", f"{host} resolves to non-public "
+                                 f"{', '.join(refused)}; {ALLOW_HINT}")
     # IPv4 first: a host's IPv6 is the more often broken of the two.
     ordered = sorted(dict.fromkeys(addresses), key=lambda a: a.version)
     return [str(address) for address in ordered]

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from services.fetch.client import Download, HttpClient, decode_body
 from services.fetch.discover import Discovery, discover
 from services.fetch.fetch import fetch
-from services.fetch.local import discover_local, is_warc, local_files, local_page
+from services.fetch.local import discover_local, is_feed, is_warc, local_files, local_page
 from services.fetch.options import rate_of, since_of
 from services.fetch.urls import normalize_url
 from services.fetch.warc import warc_pages
@@ -112,7 +112,7 @@ def accept_local(location: str, source: str, ledger: Ledger) -> list[Payload]:
             continue
         job = FetchJob(job_id=job_id, url=str(path), source=source)
         try:
-            if path.suffix == ".xml":
+            if is_feed(path):
                 payloads.extend(accept_discovery(discover_local(path), job, ledger))
                 continue
             raw = local_page(path, job_id=job_id, source=source)

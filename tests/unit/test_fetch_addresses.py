@@ -55,3 +55,11 @@ def test_resolve_puts_ipv4_first() -> None:
     addresses = resolve("localhost", 80, allow_private=True)
     assert addresses[0] == "127.0.0.1"
     assert len(addresses) == len(set(addresses))
+
+
+def test_a_refusal_names_the_settings_that_allow_it() -> None:
+    with pytest.raises(PermanentError) as refused:
+        resolve("127.0.0.1", 80)
+    assert "127.0.0.1 resolves to non-public 127.0.0.1" in refused.value.message
+    assert "COPYDESK_ALLOWED_NETWORKS" in refused.value.message
+    assert "COPYDESK_ALLOW_PRIVATE_NETWORKS=true" in refused.value.message

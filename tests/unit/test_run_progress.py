@@ -5,7 +5,7 @@ import io
 from rich.console import Console
 
 from copydesk.engine import JobEnd
-from copydesk.progress import RunReport
+from copydesk.run_report import RunReport
 from services.store.store import Stored
 from shared.models import Article, utcnow
 
