@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install runtime run test lint lock lock-upgrade smoke-install services bench bench-extract bench-dedupe bench-fetch clean
+.PHONY: install runtime run test browser lint lock lock-upgrade smoke-install services bench bench-extract bench-dedupe bench-fetch clean
 
 # Installs come from the locks (make lock writes them from pyproject.toml); the project itself
 # goes in with --no-deps, so `pip check` catches a lock that lacks a newly declared dependency.
@@ -57,7 +57,11 @@ lint: install
 services:
 	@scripts/ensure-services
 
-test: install services lint
+# Debian's Chromium for the console's browser tests (Playwright drives it; it downloads none).
+browser:
+	@scripts/ensure-browser
+
+test: install services browser lint
 	$(BIN)/python -m pytest -q
 
 # Each benchmark rewrites its bench/*/RESULTS.md; `make bench` runs them all.
