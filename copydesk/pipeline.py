@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from copydesk.engine import Engine, EngineLimits, Listener, StepObserver
+from copydesk.engine import Engine, EngineLimits, JobEnd, Listener, StepObserver
 from copydesk.sources import Source
 from services.clean.clean import clean
 from services.clean.furniture import FurnitureIndex, MemoryFurniture
@@ -21,7 +21,7 @@ from shared import runtime
 from shared.celery_app import DISCOVER_TASK, send
 from shared.errors import Postponed
 from shared.ledger import Ledger
-from shared.models import Payload, RawPage
+from shared.models import DeadLetter, Payload, RawPage
 from shared.settings import Settings
 from shared.stage import RETRY_POLICY, RETRYABLE, STAGES, entry_stage, job_of, run_step
 
@@ -65,11 +65,16 @@ class InProcess:
         engine = self._engine()  # first: its process pool forks before any thread starts
         try:
             items: list[tuple[str, Payload]] = []
+            rejected: list[DeadLetter] = []  # local files dead-lettered as they were accepted
             for source in sources:
-                items.extend(self._accept(source))
+                items.extend(self._accept(source, rejected))
             self.accepted_jobs.extend(job_of(payload)[0] for _, payload in items)
+            self.accepted_jobs.extend(letter.job_id for letter in rejected)
             if self.listener is not None:
-                self.listener.accepted(len(items))
+                self.listener.accepted(len(items) + len(rejected))
+                for letter in rejected:
+                    self.listener.ended(JobEnd(letter.job_id, letter.url, "dead",
+                                               letter.reason, letter.message))
             engine.run(items)
         finally:
             engine.close()
@@ -104,11 +109,11 @@ class InProcess:
         return Engine(self.ledger, self.client, self.furniture, limits,
                       listener=self.listener, observer=self.observer)
 
-    def _accept(self, source: Source) -> list[tuple[str, Payload]]:
+    def _accept(self, source: Source, rejected: list[DeadLetter]) -> list[tuple[str, Payload]]:
         """A source's first work: a URL is looked at (discover), files are accepted here."""
         if not source.is_url:
-            return [(entry_stage(payload), payload)
-                    for payload in accept_local(source.location, source.name, self.ledger)]
+            return [(entry_stage(payload), payload) for payload
+                    in accept_local(source.location, source.name, self.ledger, rejected)]
         return [("discover", source_job(source.name, source.location, self.ledger))]
 
     def _step(self, stage: str, payload: Payload, work: Callable) -> object:

@@ -100,12 +100,18 @@ def raw_from_download(download: Download, job_id: str, source: str) -> RawPage:
                    etag=download.etag, last_modified=download.last_modified)
 
 
-def accept_local(location: str, source: str, ledger: Ledger) -> list[Payload]:
-    """Accept a local file, or every file of a folder; feeds, sitemaps and WARCs are expanded."""
+def accept_local(location: str, source: str, ledger: Ledger,
+                 rejected: list[DeadLetter] | None = None) -> list[Payload]:
+    """Accept a local file, or every file of a folder; feeds, sitemaps and WARCs are expanded.
+
+    A file that cannot be read is accepted and dead-lettered at once; its dead letter is also
+    added to `rejected`, so that a caller reporting on its jobs can name it.
+    """
     payloads: list[Payload] = []
+    rejected = [] if rejected is None else rejected
     for path in local_files(Path(location)):
         if is_warc(path):
-            payloads.extend(_accept_archive(path, source, ledger))
+            payloads.extend(_accept_archive(path, source, ledger, rejected))
             continue
         job_id = ledger.accept(str(path), source)
         if job_id is None:
@@ -118,15 +124,18 @@ def accept_local(location: str, source: str, ledger: Ledger) -> list[Payload]:
             raw = local_page(path, job_id=job_id, source=source)
         except (PermanentError, OSError) as error:  # one bad file must not stop the rest
             reason = error.reason if isinstance(error, PermanentError) else "unreadable_file"
-            ledger.dead_letter(DeadLetter(job_id=job_id, url=str(path), source=source,
-                                          stage="fetch", reason=reason, message=str(error)))
+            letter = DeadLetter(job_id=job_id, url=str(path), source=source, stage="fetch",
+                                reason=reason, message=str(error))
+            ledger.dead_letter(letter)
+            rejected.append(letter)
             continue
         ledger.keep_raw(raw)
         payloads.append(raw)
     return payloads
 
 
-def _accept_archive(path: Path, source: str, ledger: Ledger) -> list[Payload]:
+def _accept_archive(path: Path, source: str, ledger: Ledger,
+                    rejected: list[DeadLetter]) -> list[Payload]:
     """accept_warc, where an archive that cannot be read to its end becomes a dead letter (the
     records read before are kept), and the other files of the source are still accepted."""
     payloads: list[Payload] = []
@@ -136,8 +145,10 @@ def _accept_archive(path: Path, source: str, ledger: Ledger) -> list[Payload]:
         reason = error.reason if isinstance(error, PermanentError) else "unreadable_file"
         job_id = ledger.accept(str(path), source)
         assert job_id is not None  # accept only declines when asked to skip seen URLs
-        ledger.dead_letter(DeadLetter(job_id=job_id, url=str(path), source=source,
-                                      stage="fetch", reason=reason, message=str(error)))
+        letter = DeadLetter(job_id=job_id, url=str(path), source=source, stage="fetch",
+                            reason=reason, message=str(error))
+        ledger.dead_letter(letter)
+        rejected.append(letter)
     return payloads
 
 

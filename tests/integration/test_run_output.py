@@ -61,3 +61,19 @@ def test_pages_run_again_each_say_unchanged_by_their_own_url(site: FixtureSite,
     assert len(again) == len(pages), again  # a 304 is a job that ended too
     assert sorted(url_of(line) for line in again) == sorted(pages)
     assert all(line.startswith("unchanged") for line in again), again
+
+
+def test_a_file_refused_as_it_is_accepted_has_its_line_and_counts_as_dead(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    seed = Path(__file__).resolve().parents[2] / "examples" / "000_f5ff41b48f29e971.txt"
+    (folder / "good.txt").write_text(seed.read_text())
+    (folder / "broken.html.gz").write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0")
+    ran = copydesk("run", str(folder), env=env, cwd=tmp_path)
+    lines = job_lines(ran.stdout)
+    assert ran.stdout.strip().splitlines()[-1].startswith(
+        "accepted 2, stored 1, unchanged 0, dead-lettered 1"), ran.stdout
+    dead = [line for line in lines if line.startswith("dead")]
+    assert len(dead) == 1 and "unparseable" in dead[0] and "broken.html.gz" in dead[0], lines
