@@ -4,6 +4,7 @@ them."""
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
@@ -12,6 +13,9 @@ from shared import runtime
 from shared.models import Payload
 from shared.settings import Settings
 from shared.stage import job_of
+
+if TYPE_CHECKING:
+    from copydesk.engine import JobEnd
 
 log = logging.getLogger("copydesk.dispatch")
 Restart = tuple[str, Payload]
@@ -72,6 +76,21 @@ def dispatch(restarts: Sequence[Restart], in_process: bool, settings: Settings,
                 progress.advance(job_of(payload)[1])
             return
         runner = pipeline if isinstance(pipeline, InProcess) else InProcess(settings)
-        for stage, payload in restarts:
-            runner.resume(stage, payload)
-            progress.advance(job_of(payload)[1])
+        runner.listener = _Advance(progress)
+        runner.finish(restarts)  # the concurrent engine: many pages at once, every core
+
+
+class _Advance:
+    """The engine's listener that moves a progress reporter on as each job ends."""
+
+    def __init__(self, progress: Reporter) -> None:
+        self.progress = progress
+
+    def accepted(self, count: int) -> None:
+        """Jobs a replay's step accepts are counted as they end."""
+
+    def waiting(self, url: str, seconds: float, reason: str) -> None:
+        log.info("waiting %.0fs for %s: %s", seconds, url, reason)
+
+    def ended(self, end: "JobEnd") -> None:
+        self.progress.advance(f"{end.status} {end.url}")

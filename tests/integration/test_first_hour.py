@@ -93,7 +93,7 @@ def test_retry_without_redis_runs_here_and_closes_the_job(
     result = copydesk("dead-letters", "retry", "--reason", "http_404", env=env, cwd=cwd)
     assert "retrying 1 dead-lettered job(s)" in result.stdout
     assert "does not answer: running here" in result.stderr
-    assert f"retry: 1/1  {site.url(MISSING)}" in result.stderr
+    assert f"retry: 1/1  dead {site.url(MISSING)}" in result.stderr
     # Still a 404: a dead letter again, and no job left open that nothing would ever close.
     letters = jsonl(copydesk("dead-letters", env=env, cwd=cwd).stdout)
     assert [(d["url"], d["reason"]) for d in letters] == [(site.url(MISSING), "http_404")]
