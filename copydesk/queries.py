@@ -31,7 +31,8 @@ _EXPORTED = (ArticleRecord.id, ArticleRecord.source, ArticleRecord.url,
              ArticleRecord.canonical_url, ArticleRecord.title, ArticleRecord.published_at,
              ArticleRecord.modified_at, ArticleRecord.language, ArticleRecord.text,
              ArticleRecord.is_live_blog, ArticleRecord.fields, ArticleRecord.content_hash,
-             ArticleRecord.duplicate_of, ArticleRecord.revision, ArticleRecord.fetched_at)
+             ArticleRecord.duplicate_of, ArticleRecord.revision, ArticleRecord.fetched_at,
+             ArticleRecord.page_kind, ArticleRecord.cluster_id)
 
 
 def all_articles(batch: int = 2000) -> Iterator[dict[str, Any]]:
