@@ -8,6 +8,7 @@ thread (SQLite has one writer). A retry or a postponement is a later entry in th
 a sleep, so one slow host never holds another's pages.
 """
 
+import gc
 import heapq
 import itertools
 import logging
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from copydesk.warmup import warm_stages
 from services.clean.clean import PageBody, judge_body, read_page
 from services.clean.furniture import FurnitureIndex
 from services.extract.extract import extract
@@ -125,6 +127,11 @@ class Engine:
         count = self.limits.processes or os.cpu_count() or 1
         if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             return None
+        # Loaded once here, before the fork, the stages' tables and caches are shared by the
+        # children, not built again on each child's first page; frozen, no collection in a
+        # child touches (and so copies) them.
+        warm_stages()
+        gc.freeze()
         # Forked children share nothing with the parent's database connections.
         self.ledger.engine.dispose()
         pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))

@@ -5,6 +5,8 @@ import json
 import zlib
 from typing import TypeVar
 
+from isal import isal_zlib
+
 from shared.models import Payload
 
 P = TypeVar("P", bound=Payload)
@@ -19,7 +21,9 @@ def encode(payload: Payload) -> str:
     text = payload.model_dump_json()
     if len(text) <= COMPRESS_ABOVE:
         return text
-    packed = zlib.compress(text.encode("utf-8"), 6)
+    # ISA-L's deflate: zlib's format, any zlib reads it; its level 3 costs 1.2 ms a real page
+    # against 6.5 for zlib's level 6, for 21% of the JSON instead of 18% (fundus80).
+    packed = isal_zlib.compress(text.encode("utf-8"), 3)
     return _ZIP_PREFIX + base64.b64encode(packed).decode("ascii")
 
 

@@ -96,11 +96,11 @@ def _classify(run: Run, gaz: Gazetteer, lower_words: set[str]) -> list[Mention]:
 def _known(run: Run, start: int, gaz: Gazetteer) -> tuple[Mention, int] | None:
     """The longest gazetteer name starting at the run's word `start`, and where it ends."""
     words = run.words
+    if start > 1 and words[start - 1] in ("of", "for") and (
+            words[start - 2].lower() in ORG_HEADS):
+        return None  # "University of Rochester" is the university, not the city
     for end in range(min(len(words), start + gaz.longest), start, -1):
         name = join(words[start:end])
-        if start > 1 and words[start - 1] in ("of", "for") and (
-                words[start - 2].lower() in ORG_HEADS):
-            return None  # "University of Rochester" is the university, not the city
         if name in gaz.organizations and not _part_of_org(words, end):
             return Mention("organizations", gaz.organizations[name]), end
         if name in gaz.places and not _part_of_org(words, end) and _place_here(

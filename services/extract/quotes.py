@@ -144,7 +144,8 @@ def _attributions(analysis: Analysis, names: dict[str, str], spans: list[Span]) 
         if token.text.lower() in SPEECH:
             speaker, kind = _subject(tokens, index, owner, names)
             saids.append(Said(token.start, speaker, kind))
-        elif (found := _who(token, owner, names, guesses=False))[1] == "people" and (
+        elif id(token) in owner and (  # only a token of a name run can name a person
+                found := _who(token, owner, names, guesses=False))[1] == "people" and (
                 index + 1 == len(tokens) or id(tokens[index + 1]) not in owner) and not (
                 _inside(spans, starts, token.start)):
             # A person named without a verb: the fallback referent of a later "he said".

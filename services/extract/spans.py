@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 # Acronyms with dots (U.S., D.C.), words with inner apostrophes or hyphens, or one symbol;
 # a newline is a token too, so no name runs across paragraphs.
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[A-Z]{1,3}\d{1,2}\b|[^\W\d_]+(?:[’'\-][^\W\d_]+)*[’']?"
                    r"|\d[\d.,]*|[^\w\s]|\n")
 POSSESSIVE = re.compile(r"[’']s?$")
+POSSESSIVE_ENDS = frozenset("’'s")
 TITLE_ABBREVIATIONS = frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "Sen", "Rep", "Gen", "Col",
                                  "Lt", "Prof", "Jr", "Sr", "Gov", "Capt", "Sgt"})
 SENTENCE_OPENERS = frozenset(".!?:;“\"‘([—–…\n")  # a newline parts paragraphs
@@ -46,7 +48,7 @@ class Run:
     before: list[str]  # the words just before, lower-cased: context cues
     after: list[str]  # the words just after, lower-cased
 
-    @property
+    @cached_property  # read at every position of the run by the recogniser
     def words(self) -> list[str]:
         return [token.text for token in self.tokens]
 
@@ -58,8 +60,10 @@ def tokenize(text: str) -> list[Token]:
     for match in TOKEN.finditer(text):
         word = match.group()
         opener = not tokens or (previous in SENTENCE_OPENERS and not _after_title(tokens))
-        token = Token(word, match.start(), sentence_start=opener)
-        if word[0].isalpha() and (stripped := POSSESSIVE.sub("", word)) != word and stripped:
+        token = Token(word, match.start(), opener)
+        # The last character first: the pattern can only match a word ending so.
+        if word[-1] in POSSESSIVE_ENDS and word[0].isalpha() and (
+                stripped := POSSESSIVE.sub("", word)) != word and stripped:
             token.text, token.possessive = stripped, True
         elif word[0].isupper() and "-" in word and word.rsplit("-", 1)[1].islower():
             # "London-based", "Kyiv-backed": the name is the part before the hyphen.
@@ -77,15 +81,17 @@ def _after_title(tokens: list[Token]) -> bool:
 def runs(tokens: list[Token], comma_prefixes: frozenset[str] = frozenset()) -> list[Run]:
     """Maximal runs of capitalised tokens; connectors join them only between capitals."""
     found: list[Run] = []
+    capitals = [token.text[0].isupper() for token in tokens]
     index = 0
     while index < len(tokens):
-        if not tokens[index].capitalised:
-            index += 1
-            continue
+        try:  # the next capitalised token: list.index skips the lower-case ones in C
+            index = capitals.index(True, index)
+        except ValueError:
+            break
         end = index + 1
         while end < len(tokens) and not tokens[end - 1].possessive and (
                 end - index < MAX_RUN_TOKENS):
-            if tokens[end].capitalised and tokens[end].text not in TITLE_ABBREVIATIONS:
+            if capitals[end] and tokens[end].text not in TITLE_ABBREVIATIONS:
                 end += 1
             elif _joins(tokens, index, end, comma_prefixes):
                 end += 2

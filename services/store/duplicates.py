@@ -8,6 +8,7 @@ a GIN index; SQLite: a row per key), so a check is a fixed number of key look-up
 comparison with the few candidates they return, at any archive size.
 """
 
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import Boolean, Integer, select, text, update
@@ -89,10 +90,14 @@ _PG_KEY_MATCHES = text("""
         OFFSET 0) AS band
     GROUP BY band.article_id
 """).columns(article_id=Integer, near=Boolean, story=Boolean)
-_SQLITE_KEY_MATCHES = """
-    SELECT article_id, max(band_key IN ({near})) AS near, max(band_key IN ({story})) AS story
-    FROM article_keys WHERE band_key IN ({keys}) AND article_id <> :article_id
-    GROUP BY article_id"""
+# SQLite: the key lists as JSON arrays, so the statement's text is the same on every check
+# (compiled and prepared once, not per article) and its keys are three parameters, not 300.
+_SQLITE_KEY_MATCHES = text("""
+    SELECT article_id, max(band_key IN (SELECT value FROM json_each(:near))) AS near,
+           max(band_key IN (SELECT value FROM json_each(:story))) AS story
+    FROM article_keys WHERE band_key IN (SELECT value FROM json_each(:keys))
+    AND article_id <> :article_id
+    GROUP BY article_id""").columns(article_id=Integer, near=Boolean, story=Boolean)
 
 
 def _candidates(session: Session, article_id: int,
@@ -103,12 +108,11 @@ def _candidates(session: Session, article_id: int,
         matches = _PG_KEY_MATCHES.bindparams(parts=[part for part, _ in pairs],
                                              keys=[key for _, key in pairs],
                                              article_id=article_id)
-    else:  # integers we made: safe to write into the statement
+    else:
         everything = sorted({*keys["near"], *keys["story"]})
-        listed = {name: ",".join(map(str, values)) or "NULL"
-                  for name, values in (*keys.items(), ("keys", everything))}
-        matches = text(_SQLITE_KEY_MATCHES.format(**listed)).columns(
-            article_id=Integer, near=Boolean, story=Boolean).bindparams(article_id=article_id)
+        matches = _SQLITE_KEY_MATCHES.bindparams(
+            near=json.dumps(keys["near"]), story=json.dumps(keys["story"]),
+            keys=json.dumps(everything), article_id=article_id)
     found: dict[str, list[ArticleRecord]] = {part: [] for part in keys}
     subquery = matches.subquery()
     rows = session.execute(select(ArticleRecord, subquery.c.near, subquery.c.story)
@@ -134,8 +138,8 @@ def _replace_keys(session: Session, article_id: int, keys: list[int]) -> None:
     session.execute(text("DELETE FROM article_keys WHERE article_id = :article_id"),
                     {"article_id": article_id})
     session.execute(text("INSERT INTO article_keys (band_key, article_id) "
-                         "VALUES (:key, :article_id)"),
-                    [{"key": key, "article_id": article_id} for key in keys])
+                         "SELECT value, :article_id FROM json_each(:keys)"),
+                    {"article_id": article_id, "keys": json.dumps(keys)})
 
 
 def _sig(record: ArticleRecord) -> Signature:

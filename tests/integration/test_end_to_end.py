@@ -141,8 +141,13 @@ def test_copydesk_run_stores_the_same_set(distributed: dict[str, Any], site: Fix
 
 
 def _comparable(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The records by URL without what depends on the run (ids, fetch times)."""
+    """The records by URL without what depends on the run (ids, fetch times); a story cluster
+    as its members (its id is whichever member was stored first)."""
     ids = {record["id"]: record["url"] for record in records}
+    members: dict[int, list[str]] = {}
+    for record in records:
+        members.setdefault(record["cluster_id"], []).append(record["url"])
     return {record["url"]: {**record, "id": None, "fetched_at": None,
-                            "duplicate_of": ids.get(record["duplicate_of"])}
+                            "duplicate_of": ids.get(record["duplicate_of"]),
+                            "cluster_id": sorted(members[record["cluster_id"]])}
             for record in records}

@@ -1,9 +1,13 @@
 """Payloads survive the wire: small as plain JSON, large compressed."""
 
+import base64
+import zlib
+
 import pytest
 from pydantic import ValidationError
 
 from shared.codec import COMPRESS_ABOVE, decode, encode
+from shared.ledger import pack_raw, unpack_raw
 from shared.models import CleanPage, FetchJob, RawPage
 
 
@@ -32,3 +36,14 @@ def test_payloads_are_frozen() -> None:
     job = FetchJob(job_id="j", url="u", source="s")
     with pytest.raises(ValidationError):
         job.url = "other"  # type: ignore[misc]
+
+
+def test_compressed_messages_stay_zlib_both_ways() -> None:
+    """ISA-L writes zlib's format: a message from an older worker (zlib) still decodes, and
+    anything that reads zlib reads the new messages and kept pages."""
+    raw = RawPage(job_id="j1", source="s", url="u", final_url="u", body="<p>word</p>" * 5000)
+    old = "z:" + base64.b64encode(zlib.compress(raw.model_dump_json().encode(), 6)).decode()
+    assert decode(RawPage, old) == raw
+    assert zlib.decompress(base64.b64decode(encode(raw)[2:])).decode() == raw.model_dump_json()
+    assert unpack_raw(zlib.compress(raw.model_dump_json().encode(), 1)) == raw
+    assert RawPage.model_validate_json(zlib.decompress(pack_raw(raw))) == raw
