@@ -65,26 +65,35 @@ def dispatch(restarts: Sequence[Restart], in_process: bool, settings: Settings,
     """Send (stage, payload) pairs to the workers, or finish them here, reporting progress."""
     from copydesk.pipeline import InProcess
 
-    with Reporter(label, len(restarts)) as progress:
-        if not in_process:
-            from copydesk.worker import celery_app
-            from shared.celery_app import send
+    if not in_process:
+        from copydesk.worker import celery_app
+        from shared.celery_app import send
 
-            celery_app()
+        celery_app()
+        with Reporter(label, len(restarts)) as progress:
             for stage, payload in restarts:
                 send(stage, payload)
                 progress.advance(job_of(payload)[1])
-            return
-        runner = pipeline if isinstance(pipeline, InProcess) else InProcess(settings)
-        runner.listener = _Advance(progress)
+        return
+    runner = pipeline if isinstance(pipeline, InProcess) else InProcess(settings)
+    advance = _Advance(label, len(restarts))
+    runner.listener = advance
+    try:
         runner.finish(restarts)  # the concurrent engine: many pages at once, every core
+    finally:
+        advance.close()
 
 
 class _Advance:
-    """The engine's listener that moves a progress reporter on as each job ends."""
+    """The engine's listener that moves a progress reporter on as each job ends.
 
-    def __init__(self, progress: Reporter) -> None:
-        self.progress = progress
+    The reporter starts at the first job's end: by then the engine's process pool has forked,
+    so no child inherits the terminal bar's refresh thread (or a lock it held).
+    """
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total = label, total
+        self.progress: Reporter | None = None
 
     def accepted(self, count: int) -> None:
         """Jobs a replay's step accepts are counted as they end."""
@@ -93,4 +102,10 @@ class _Advance:
         log.info("waiting %.0fs for %s: %s", seconds, url, reason)
 
     def ended(self, end: "JobEnd") -> None:
+        if self.progress is None:
+            self.progress = Reporter(self.label, self.total)
         self.progress.advance(f"{end.status} {end.url}")
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
