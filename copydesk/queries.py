@@ -15,13 +15,10 @@ from shared import runtime
 from shared.celery_app import DONE_KEY
 from shared.db import ArticleRecord, DeadLetterRecord, Job, RevisionRecord
 from shared.ledger import Ledger
-from shared.liveness import live_workers, stage_of
+from shared.liveness import live_workers, queue_depth, stage_of
 from shared.records import as_utc, dead_letter_record, export_record, iso
 from shared.stage import STAGES
 
-# Kombu's Redis transport keeps a queue's messages in the list of its name, and in one list per
-# priority step besides: a queue's depth is the sum of them.
-_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 RATE_MINUTES = 5  # done per minute is averaged over this many minutes at most
 
 
@@ -94,8 +91,7 @@ def dead_letters_of_jobs(ledger: Ledger, job_ids: list[str]) -> list[dict[str, A
 def queue_depths() -> dict[str, int]:
     """Messages waiting in each stage's Redis queue."""
     client = runtime.redis_client()
-    return {stage: sum(int(client.llen(stage + suffix)) for suffix in _PRIORITY_SUFFIXES)
-            for stage in STAGES}
+    return {stage: queue_depth(client, stage) for stage in STAGES}
 
 
 def done_per_minute(minutes: int = RATE_MINUTES) -> dict[str, float]:

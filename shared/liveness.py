@@ -181,13 +181,19 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-# Kombu's Redis transport keeps a queue in the list of its name and one per priority step.
+# Kombu's Redis transport keeps a queue's messages in the list of its name, and in one list per
+# priority step besides: a queue's depth is the sum of them.
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+
+
+def queue_depth(client: redis.Redis, queue: str) -> int:
+    """Messages waiting in `queue`, over all its priority lists."""
+    return sum(int(client.llen(queue + suffix)) for suffix in _PRIORITY_SUFFIXES)
 
 
 def queue_empty(client: redis.Redis, queue: str) -> bool:
     """Whether no message waits in `queue`."""
-    return not any(int(client.llen(queue + suffix)) for suffix in _PRIORITY_SUFFIXES)
+    return queue_depth(client, queue) == 0
 
 
 def reserved_jobs(client: redis.Redis) -> set[str]:
