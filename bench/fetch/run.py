@@ -140,7 +140,8 @@ def report(runs: list[Run], options: argparse.Namespace) -> str:
         f"{options.pages} pages spread over {options.hosts} loopback hosts, each page answered "
         f"after {options.delay * 1000:.0f} ms; per-host limit {options.rate:g} req/s. "
         "One process each. Max host rate: the most requests one host received in any 1 s "
-        "window, measured at the server (robots.txt requests included).", "",
+        "window of page requests, measured at the server (robots.txt, fetched once per host "
+        "as part of its first visit, not counted).", "",
         f"Machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"{platform.system()}; the site, Redis and the client share it.", "",
         "| run | threads | pages | fetched | seconds | pages/s | max host rate (req in 1 s) |",

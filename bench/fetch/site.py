@@ -1,10 +1,11 @@
 """The benchmark's news site: one HTTP/1.1 server per loopback address, each page answered
-after a fixed delay, every request's arrival time kept for the per-host rate check.
+after a fixed delay, every page request's arrival time kept for the per-host rate check.
 
     python bench/fetch/site.py --port 8765 --hosts 20 --delay 0.1
 
 Hosts are 127.0.0.2 .. 127.0.0.(hosts+1). GET /__stats on any host returns the arrival times
-(JSON: {host: [unix seconds, ...]}); GET /__reset forgets them. Neither is counted.
+(JSON: {host: [unix seconds, ...]}) of page requests; GET /__reset forgets them. Neither is
+counted, nor is robots.txt (fetched once per host as part of its first visit).
 """
 
 import argparse
@@ -53,10 +54,10 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 arrivals.clear()
             return self._send(b"{}", "application/json")
+        if self.path == "/robots.txt":  # part of a host's first visit, not one of its pages
+            return self._send(ROBOTS, "text/plain")
         with lock:
             arrivals.setdefault(host, []).append(time.time())
-        if self.path == "/robots.txt":
-            return self._send(ROBOTS, "text/plain")
         time.sleep(self.delay)
         self._send(article(self.path), "text/html; charset=utf-8")
 

@@ -123,7 +123,10 @@ class HttpClient:
         request, pins = self._prepare(url, headers)
         if polite and self.robots is not None:
             self.robots.check(url, lambda robots_url: self._robots_body(robots_url, guard))
-        if self.rate_limiter is not None:
+        # The host's interval spaces its pages. robots.txt, the small file the protocol has
+        # every crawler read first, is part of the first page's visit (as Nutch and
+        # StormCrawler fetch it), so a new host's first page does not wait a whole interval.
+        if polite and self.rate_limiter is not None:
             guard.postpone(self.rate_limiter.acquire(pins[0].host))
         response = self._connect_and_send(request, pins, guard)
         failure = status_error(response)

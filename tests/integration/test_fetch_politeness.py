@@ -104,6 +104,23 @@ def test_the_workers_client_is_polite(redis_db: redis.Redis) -> None:
     assert site.hits.count("/robots.txt") == 1
 
 
+def test_robots_txt_is_part_of_the_first_visit_and_pages_keep_their_interval(
+        redis_db: redis.Redis) -> None:
+    routes = {"/robots.txt": page(b"User-agent: *\nAllow: /\n", "text/plain"),
+              "/a": page(), "/b": page()}
+    settings = Settings(host_rate=1.0, allow_private_networks=True)
+    with LocalServer(routes) as site:
+        client = make_client(settings, redis_db)
+        started = time.monotonic()
+        client.get(site.url("/a"))
+        first = time.monotonic() - started
+        client.get(site.url("/b"))
+        second = time.monotonic() - started
+    assert site.hits == ["/robots.txt", "/a", "/b"]
+    assert first < 0.5  # robots.txt took no page slot: the first page went at once
+    assert second >= 1.0  # the second page waited the host's whole interval (1/s)
+
+
 def test_fetch_many_yields_every_outcome() -> None:
     routes = {f"/p/{n}": page(PAGE) for n in range(50)}
     with LocalServer(routes) as site:
