@@ -88,9 +88,11 @@ bench-pipeline: install services
 	$(BIN)/python bench/pipeline/run.py
 
 .PHONY: bench-pipeline-real
-# `copydesk run FEED` against trafilatura's CLI on the corpus's real pages, a loopback host each.
+# `copydesk run FEED` against trafilatura's CLI on 200 real pages of both development corpora
+# (fundus80's 80, then trafilatura-eval's first 120), a loopback host each.
 bench-pipeline-real: install
-	$(BIN)/python bench/pipeline/real.py --corpus $(CORPUS)
+	$(BIN)/python bench/pipeline/real.py --corpus ../shared/corpus/fundus80/html \
+		--corpus ../shared/corpus/trafilatura-eval/pages --pages 200
 
 clean:
 	rm -rf $(VENV) build *.egg-info copydesk.db

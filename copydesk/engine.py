@@ -127,15 +127,14 @@ class Engine:
         count = self.limits.processes or os.cpu_count() or 1
         if count <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             return None
-        # Loaded once here, before the fork, the stages' tables and caches are shared by the
-        # children, not built again on each child's first page; frozen, no collection in a
-        # child touches (and so copies) them.
-        warm_stages()
-        gc.freeze()
         # Forked children share nothing with the parent's database connections.
         self.ledger.engine.dispose()
-        pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"))
-        pool.submit(os.getpid).result()  # a fork context starts every process on first use
+        # Each child warms itself up (_warm_child) while this process starts the run's first
+        # downloads: a run's first pages come after a robots.txt and a feed, so the children's
+        # half second of loading is hidden behind the network instead of ahead of it.
+        pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_warm_child)
+        pool.submit(os.getpid)  # a fork context starts every process on the first submit
         return pool
 
     def close(self) -> None:
@@ -379,6 +378,13 @@ def _raise(error: BaseException) -> Callable[[], tuple[Any, float]]:
 def _on_thread(work: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
     started = time.thread_time()
     return work(*args, **kwargs), time.thread_time() - started
+
+
+def _warm_child() -> None:
+    """A pool process loads what clean and extract load on first use, before its first page;
+    frozen, no later collection scans (and so copies) those tables again."""
+    warm_stages("extract")
+    gc.freeze()
 
 
 def _in_process(work: Callable[[Any], Any], payload: Payload) -> tuple[Any, float]:

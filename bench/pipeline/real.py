@@ -12,7 +12,8 @@ Each command is timed whole (start-up included) and its CPU is the rusage of the
 every process it waited for (copydesk's pool children included). Then the per-stage CPU of the
 in-process engine, from its step observer (CPU seconds of each step, wherever it ran).
 
-    python bench/pipeline/real.py --corpus DIR [--repeats 3] [--latency 0.05]
+    python bench/pipeline/real.py --corpus DIR [--corpus DIR2 --pages N] [--repeats 3]
+        [--latency 0.05]
 
 Prints a Markdown table; RESULTS.md keeps the figures with the command that made them.
 """
@@ -20,6 +21,7 @@ Prints a Markdown table; RESULTS.md keeps the figures with the command that made
 import argparse
 import gzip
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -71,12 +73,21 @@ def serve(address: str, routes: dict[str, tuple[str, bytes]], latency: float) ->
     return server
 
 
-def start_site(corpus: Path, latency: float) -> tuple[str, list[str], list[Host]]:
+def corpus_pages(corpora: list[Path], limit: int) -> list[Path]:
+    """The first `limit` pages (0: all) of the corpora, each corpus's pages in name order."""
+    pages = [path for corpus in corpora for path in sorted(corpus.glob("*.html.gz"))]
+    return pages[:limit] if limit else pages
+
+
+def start_site(pages: list[Path], latency: float) -> tuple[str, list[str], list[Host]]:
     """One host per page plus a feed host: the feed's URL, the article URLs, the servers."""
+    if len(pages) > 250:
+        raise SystemExit("one loopback address a page: at most 250 pages")
     servers, urls = [], []
-    for number, path in enumerate(sorted(corpus.glob("*.html.gz")), 2):
+    for number, path in enumerate(pages, 2):
         html = gzip.decompress(path.read_bytes())
-        page = "/news/" + path.name.removesuffix(".html.gz").lower()
+        # A slug of the file's name: some of trafilatura-eval's hold spaces and non-ASCII.
+        page = "/news/" + re.sub(r"[^a-z0-9.-]+", "-", path.name.removesuffix(".html.gz").lower())
         server = serve(f"127.0.0.{number}", {page: ("text/html; charset=utf-8", html),
                                                "/robots.txt": ("text/plain", ROBOTS)}, latency)
         servers.append(server)
@@ -176,8 +187,11 @@ def stage_cpu(feed: str, work: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--corpus", type=Path, required=True,
-                        help="a folder of .html.gz pages (the development corpus's fundus80/html)")
+    parser.add_argument("--corpus", type=Path, action="append", required=True,
+                        help="a folder of .html.gz pages (fundus80/html, trafilatura-eval/pages);"
+                             " repeat it for several")
+    parser.add_argument("--pages", type=int, default=0,
+                        help="the first N pages of the corpora in the order given (0: all)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--distributed", action="store_true",
@@ -186,7 +200,8 @@ def main() -> None:
     parser.add_argument("--copydesk-path", default="",
                         help="PYTHONPATH for copydesk (another checkout, for a before figure)")
     options = parser.parse_args()
-    feed, urls, _servers = start_site(options.corpus, options.latency)
+    feed, urls, _servers = start_site(corpus_pages(options.corpus, options.pages),
+                                      options.latency)
     rows: dict[str, list[tuple[float, float, int]]] = {"copydesk": [], "trafilatura": []}
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
