@@ -62,7 +62,7 @@ browser:
 	@scripts/ensure-browser
 
 test: install services browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 # Each benchmark rewrites its bench/*/RESULTS.md; `make bench` runs them all.
 bench: bench-extract bench-dedupe bench-fetch
