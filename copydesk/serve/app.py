@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from copydesk.serve import api, console
 
@@ -33,7 +34,9 @@ async def _invalid(request: Request, error: Exception) -> JSONResponse:
 
 def create_app() -> FastAPI:
     """The API under /api (OpenAPI at /docs), the console at /, its files under /static."""
-    app = FastAPI(title="copydesk", version="0.1.0", description=DESCRIPTION)
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from files its
+    # package ships, not from a CDN, so the pages work where the archive has no internet.
+    app = FastAPIOffline(title="copydesk", version="0.1.0", description=DESCRIPTION)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.include_router(api.router)
     app.include_router(console.router)

@@ -5,6 +5,7 @@ same archive (export, show, status --json), so the API cannot drift from the CLI
 """
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -233,7 +234,11 @@ def test_the_api_is_described_at_docs(served: Served) -> None:
     assert listing == {"q", "source", "since", "until", "kind", "limit", "cursor"}
     with served.client() as client:
         docs = client.get("/docs")
-    assert docs.status_code == 200 and "openapi.json" in docs.text
+        assert docs.status_code == 200 and "openapi.json" in docs.text
+        # Swagger UI comes from this server, not a CDN: /docs works with no internet.
+        scripts = re.findall(r'<script src="([^"]+)"', docs.text)
+        assert scripts and all(src.startswith("/") for src in scripts), scripts
+        assert all(client.get(src).status_code == 200 for src in scripts)
 
 
 def test_a_common_word_takes_the_other_path_to_the_same_page(

@@ -151,3 +151,10 @@ def test_a_changed_text_shows_as_a_diff_between_revisions(served: Served, page: 
     revisions.locator("summary").first.click()
     expect(revisions.locator("p.removed")).to_have_text(["- " + news])
     expect(revisions.locator("p.added")).to_have_text(["+ " + edited])
+
+
+def test_the_api_docs_render_without_internet(served: Served, page: Page) -> None:
+    # This machine has no internet: Swagger UI renders only from the files the server ships.
+    page.goto(served.url + "/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("copydesk")
+    expect(page.locator(".opblock-summary-path", has_text="/api/articles").first).to_be_visible()
