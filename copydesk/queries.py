@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session
 
 from copydesk.search import matching, rare_match_ids
 from shared import runtime
-from shared.celery_app import DONE_KEY
 from shared.db import ArticleRecord, DeadLetterRecord, Job, RevisionRecord
 from shared.ledger import Ledger
-from shared.liveness import live_workers, queue_depth, stage_of
+from shared.liveness import DONE_KEY, live_workers, queue_depth, stage_of
 from shared.records import as_utc, dead_letter_record, export_record, iso
 from shared.stage import STAGES
 

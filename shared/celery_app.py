@@ -17,7 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shared import runtime
 from shared.codec import decode, encode
-from shared.liveness import Claim, current_worker
+from shared.liveness import DONE_KEY, Claim, current_worker
 from shared.models import Payload
 from shared.observability import STAGE_OUTCOMES
 from shared.settings import Settings
@@ -32,7 +32,6 @@ from shared.stage import (
 )
 
 log = logging.getLogger("copydesk.worker")
-DONE_KEY = "copydesk:done"
 TAKEN_KEY = "copydesk:taken"
 # The app's setting for the duplicate-delivery test hook (settings.debug_publish_copies).
 PUBLISH_COPIES = "copydesk_publish_copies"

@@ -28,6 +28,9 @@ LAST_BEAT_KEY = "copydesk:last-beat:"
 # (task id -> job id). A message waiting in a worker's memory for its countdown
 # has no step begun in the ledger; if the worker dies, this is how the sweeper finds its job.
 RESERVED_KEY = "copydesk:reserved:"
+# Steps done per stage per minute (status's "done/min"): counted by the workers' tasks, read by
+# status without importing Celery.
+DONE_KEY = "copydesk:done"
 # A beat every 5 s and a key that lives 20 s: three beats may be missed (a busy Redis, a pause
 # of the process) before the worker counts as dead.
 BEAT_SECONDS = 5.0
