@@ -27,12 +27,15 @@ def page_authors(tree: HtmlElement, sources: list[list[str]], site_name: str | N
     """The article's authors: the first source (JSON-LD, then meta) that names someone, unless
     they only name a desk or the site itself; the site's name counts only when the byline
     shows it. Else the byline."""
-    shown = shown_names(tree)
     stated = [[value for value in values if "://" not in value] for values in sources]
     names = next((found for values in stated if (found := clean_names(values))), [])
     if any(stated) and not names:
         return []  # the page names a desk ("CNBC.com staff"): no person to credit
-    names = [name for name in names if not _is_site(name, site_name, url) or any(
+    sites = [name for name in names if _is_site(name, site_name, url)]
+    if names and not sites:
+        return names  # the byline's names could change nothing: its XPaths are not run
+    shown = shown_names(tree)
+    names = [name for name in names if name not in sites or any(
         same_person(name, shown_name) for shown_name in shown)]
     return names or shown
 
