@@ -128,10 +128,15 @@ def page_zone(tree: HtmlElement) -> tzinfo | None:
 
 def same_wall_clock(moment: datetime, shown: datetime) -> bool:
     """True when a shown naive time is the moment's own clock time, or its UTC time."""
+    return any(abs(clock - shown) < timedelta(minutes=1) for clock in wall_clocks(moment))
+
+
+def wall_clocks(moment: datetime) -> set[datetime]:
+    """The naive times a page may show for a moment: its own clock time, and its UTC time."""
     clocks = {moment.replace(tzinfo=None)}
     if moment.tzinfo is not None:
         clocks.add(moment.astimezone(UTC).replace(tzinfo=None))
-    return any(abs(clock - shown) < timedelta(minutes=1) for clock in clocks)
+    return clocks
 
 
 def in_utc(moment: datetime | None, zone: tzinfo | None = None) -> datetime | None:

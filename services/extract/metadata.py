@@ -124,12 +124,20 @@ def _published(tree: HtmlElement, candidates: list[tuple[str | None, str]]
     published time the page shows)."""
     found = [(moment, source) for value, source in candidates if (moment := parse(value))]
     distinct = {moment.replace(second=0, microsecond=0) for moment, _ in found}
-    if len(distinct) > 1:
+    if len(distinct) > 1 and not _first_covers(found):
         shown = visible_datelines(tree)
         for moment, source in found:
             if any(dates.same_wall_clock(moment, seen) for seen in shown):
                 return moment, source
     return found[0] if found else None
+
+
+def _first_covers(found: list[tuple[datetime, str]]) -> bool:
+    """True when the first candidate shows every clock time a later one does ("10:27+00:00"
+    and "10:27"): a later one can then never be confirmed when the first is not, the first is
+    the answer, and the page's text (a scan of every text node) is not read."""
+    first = dates.wall_clocks(found[0][0])
+    return all(dates.wall_clocks(moment) <= first for moment, _ in found[1:])
 
 
 def _tags(values: list[str]) -> list[str]:
