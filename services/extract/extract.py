@@ -76,7 +76,10 @@ def extract(page: CleanPage) -> Article:
 def _printable(article: Article) -> Article:
     """The article with no control character in any text field, once, before it is stored: a
     title holding an escape sequence must not retitle the terminal that `search` prints it to."""
-    clean = Article.model_validate(without_controls(article.model_dump()))
+    fields = article.model_dump()
+    if (cleaned := without_controls(fields)) == fields:
+        return article  # the common case: nothing to take out, nothing to validate again
+    clean = Article.model_validate(cleaned)
     return clean.model_copy(update={"content_hash": content_hash(clean.text)})
 
 
