@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 from lxml.html import HtmlElement
 
-from services.extract import bylines_html, dates, metadata, pagekind
+from services.extract import bylines_html, dates, liveblog, metadata, pagekind
 from services.extract.extract import _printable, content_hash
 from services.extract.spans import _without_possessive, tokenize
 from shared.models import Article
@@ -36,6 +36,7 @@ ELEMENT_WISE = {
         'contains(@class, "piano") or contains(@id, "paywall")]'),
     pagekind.LOCKED: ('//meta[@property="article:content_tier" and (@content="locked" or '
                       '@content="metered")]|//*[contains(@class, "paywall")]'),
+    liveblog.MARKED_UPDATES: '//*[@itemprop="liveBlogUpdate"]',
     pagekind.CHALLENGE_BOXES: (
         '//*[contains(@id, "challenge") or contains(@class, "captcha") or '
         'contains(@class, "g-recaptcha") or contains(@id, "px-captcha")]'),
@@ -46,7 +47,8 @@ MARKUP = """<html><body class="has-sidebar"><div id="author-box" class="Author a
 <p data-link-name="byline" class="paywall gate">x</p><div class="captcha"><i id="px-captcha"
 class="subscribe premium piano verfasser">y</i></div><em class="Byline auteur"></em>
 <b id="challenge-form" class="g-recaptcha">z</b></div>
-<meta property="article:content_tier" content="metered"></body></html>"""
+<meta property="article:content_tier" content="metered"><li itemprop="liveBlogUpdate">u</li>
+</body></html>"""
 
 
 def _tree(path: Path) -> HtmlElement:
