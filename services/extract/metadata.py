@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from services.extract import dates, jsonld
@@ -20,6 +21,8 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc
                  "last-modified", "lastmod")
 AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
                "byl")
+
+CANONICAL_LINKS = XPath('//link[@rel="canonical"]/@href', smart_strings=False)  # compiled once
 
 
 @dataclass
@@ -92,7 +95,7 @@ def read_meta(tree: HtmlElement, url: str) -> Meta:
 
 def canonical(tree: HtmlElement, tags: dict[str, list[str]], url: str) -> str | None:
     """The page's canonical URL, absolute; None when missing or implausible."""
-    links = tree.xpath('//link[@rel="canonical"]/@href')
+    links = CANONICAL_LINKS(tree)
     for candidate in [*links[:1], *tags.get("og:url", [])[:1]]:
         absolute = urljoin(url, str(candidate).strip())
         parts = urlsplit(absolute)
