@@ -88,12 +88,22 @@ def _comma_prefixes(gaz: Gazetteer) -> frozenset[str]:
     return frozenset(name[:end] for name in names for end in range(len(name) + 1))
 
 
+@cache
+def _name_starts(gaz: Gazetteer) -> frozenset[str]:
+    """Every known name's first word, up to a comma: a word that is none of them opens no known
+    name, and the look-ups of every name it could open are skipped."""
+    return frozenset(re.split(r"[ ,]", name, maxsplit=1)[0]
+                     for name in [*gaz.organizations, *gaz.places])
+
+
 def _classify(run: Run, gaz: Gazetteer, lower_words: set[str]) -> list[Mention]:
     """Split a run into known names and leftovers, and give each piece a kind."""
     out: list[Mention] = []
     words, index, pending = run.words, 0, 0
+    starts = _name_starts(gaz)
     while index < len(words):
-        known = _known(run, index, gaz)
+        # A joined name starts with the word up to its first comma (a number's "1,000").
+        known = _known(run, index, gaz) if words[index].split(",", 1)[0] in starts else None
         if known is None:
             index += 1
             continue

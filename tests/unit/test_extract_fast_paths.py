@@ -15,7 +15,7 @@ import lxml.html
 import pytest
 from lxml.html import HtmlElement
 
-from services.extract import bylines_html, dates, liveblog, metadata, pagekind
+from services.extract import bylines_html, dates, entities, liveblog, metadata, pagekind
 from services.extract.extract import _printable, content_hash
 from services.extract.spans import _without_possessive, tokenize
 from shared.models import Article
@@ -88,6 +88,21 @@ def test_date_patterns_match_as_without_their_look_ahead() -> None:
         assert len(found) > 3
         assert found == [match.groupdict() | {"span": match.span()}
                          for match in plain.finditer(text)]
+
+
+class _Everything(frozenset[str]):
+    def __contains__(self, word: object) -> bool:
+        return True
+
+
+def test_names_are_looked_up_only_where_a_known_name_can_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [path.read_text("utf-8") for path in (FIXTURES / "extract" / "pages").glob("*.txt")]
+    texts.append("The Foreign, Commonwealth and Development Office in Kyiv paid 1,000 to the "
+                 "University of Rochester and New York's Port Authority, Reading said.")
+    skipping = [entities.analyse(text.splitlines()).entities for text in texts]
+    monkeypatch.setattr(entities, "_name_starts", lambda gaz: _Everything())
+    assert [entities.analyse(text.splitlines()).entities for text in texts] == skipping
 
 
 def test_possessive_cut_is_the_regex_cut() -> None:
