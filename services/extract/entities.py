@@ -24,7 +24,17 @@ from services.extract.cues import (
 )
 from services.extract.gazetteer import Gazetteer, gazetteer
 from services.extract.merge import Mention, merge
-from services.extract.spans import CONNECTORS, Run, Token, join, runs, tokenize, wordset
+from services.extract.spans import (
+    CONNECTORS,
+    OPENS_SENTENCE,
+    TEXT,
+    Run,
+    Token,
+    join,
+    runs,
+    tokenize,
+    wordset,
+)
 from shared.models import Entities
 
 LINKS = CONNECTORS | {","}
@@ -60,7 +70,7 @@ def find_entities(paragraphs: tuple[str, ...] | list[str]) -> Entities:
 def recognise(tokens: list[Token]) -> list[tuple[Run, list[Mention]]]:
     """Each capitalised run of the tokens with the mentions it holds."""
     gaz = gazetteer()
-    lower_words = {token.text for token in tokens if token.text.islower()}
+    lower_words = {text for text, _, _, _ in tokens if text.islower()}
     return [(run, _classify(run, gaz, lower_words))
             for run in runs(tokens, _comma_prefixes(gaz))]
 
@@ -78,12 +88,22 @@ def _comma_prefixes(gaz: Gazetteer) -> frozenset[str]:
     return frozenset(name[:end] for name in names for end in range(len(name) + 1))
 
 
+@cache
+def _name_starts(gaz: Gazetteer) -> frozenset[str]:
+    """Every known name's first word, up to a comma: a word that is none of them opens no known
+    name, and the look-ups of every name it could open are skipped."""
+    return frozenset(re.split(r"[ ,]", name, maxsplit=1)[0]
+                     for name in [*gaz.organizations, *gaz.places])
+
+
 def _classify(run: Run, gaz: Gazetteer, lower_words: set[str]) -> list[Mention]:
     """Split a run into known names and leftovers, and give each piece a kind."""
     out: list[Mention] = []
     words, index, pending = run.words, 0, 0
+    starts = _name_starts(gaz)
     while index < len(words):
-        known = _known(run, index, gaz)
+        # A joined name starts with the word up to its first comma (a number's "1,000").
+        known = _known(run, index, gaz) if words[index].split(",", 1)[0] in starts else None
         if known is None:
             index += 1
             continue
@@ -116,7 +136,7 @@ def _place_here(run: Run, start: int, end: int, gaz: Gazetteer) -> bool:
     if run.words[start] in gaz.word_places:
         # "Reading the report, ...", "Split decisions", "the Meridian Courier", "Police
         # Scotland": a place named by a common word counts only alone and mid-sentence.
-        return len(run.words) == 1 and not run.tokens[start].sentence_start
+        return len(run.words) == 1 and not run.tokens[start][OPENS_SENTENCE]
     # "Helena Adeyemi", "Jordan Henderson": a place name followed by a capitalised word that
     # is no common word ("Limerick Marathon", "Berlin Wall") is a given name; "Hannah Lund",
     # "Mr Holloway": one after a given name, a title or an unknown name is a surname.
@@ -137,7 +157,7 @@ def _part_of_org(words: list[str], end: int) -> bool:
 def _leftover(run: Run, start: int, end: int, gaz: Gazetteer,
               lower_words: set[str]) -> list[Mention]:
     tokens = run.tokens[start:end]
-    while tokens and tokens[-1].text in ("of", "for", "and", "the", ",", "on"):
+    while tokens and tokens[-1][TEXT] in ("of", "for", "and", "the", ",", "on"):
         tokens = tokens[:-1]
     before = run.before if start == 0 else [word.lower() for word in run.words[:start]][-3:]
     after = run.after if end == len(run.tokens) else [word.lower() for word in run.words[end:]]
@@ -150,11 +170,11 @@ def _pieces(tokens: list[Token], before: list[str], after: list[str], gaz: Gazet
     tokens = _drop_leading(tokens, gaz, lower_words)
     if not tokens:
         return []
-    words = [token.text for token in tokens]
+    words = [token[TEXT] for token in tokens]
     suffixed = len(words) > 1 and words[-1].lower() in ORG_SUFFIXES
     if suffixed or (len(words) > 2 and words[0].lower() in ORG_HEADS and words[1] in ("of", "for")):
         return [Mention("organizations", _org_name(words, gaz))]
-    if tokens[0].sentence_start and _common(words[0], gaz) and len(words) > 1:
+    if tokens[0][OPENS_SENTENCE] and _common(words[0], gaz) and len(words) > 1:
         # "Tonight Vestmark", "Soon Bianchi": an ordinary word opening the sentence.
         return _pieces(tokens[1:], [words[0].lower()], after, gaz, lower_words)
     for cut, word in enumerate(words):
@@ -184,7 +204,7 @@ def _single(tokens: list[Token], words: list[str], before: list[str], after: lis
     if words[0] in gaz.first_names and len(words) > 1:
         return [Mention("people", name)]
     # Cues before a sentence start belong to the sentence before ("the race director. Soon").
-    before = [] if tokens[0].sentence_start else _without_title_stop(before)
+    before = [] if tokens[0][OPENS_SENTENCE] else _without_title_stop(before)
     titled = bool(before) and before[-1] in ROLE_WORDS
     person_cue = titled or (bool(after) and after[0] in SPEECH) or (
         bool(before) and before[-1] in SPEECH) or (
@@ -219,11 +239,11 @@ def _drop_leading(tokens: list[Token], gaz: Gazetteer, lower_words: set[str]) ->
     """Drop a sentence's ordinary first word, "The", and nationality adjectives."""
     while tokens:
         first = tokens[0]
-        word = first.text
-        ordinary = first.sentence_start and (word.lower() in lower_words or word.lower() in
+        word = first[TEXT]
+        ordinary = first[OPENS_SENTENCE] and (word.lower() in lower_words or word.lower() in
                                              NOT_NAMES) and word not in gaz.first_names
         if word.lower() in NOT_NAMES or ordinary or (word in gaz.demonyms and not (
-                len(tokens) > 1 and tokens[-1].text.lower() in ORG_SUFFIXES)):
+                len(tokens) > 1 and tokens[-1][TEXT].lower() in ORG_SUFFIXES)):
             tokens = tokens[1:]
         else:
             return tokens

@@ -50,8 +50,9 @@ def extract(page: CleanPage) -> Article:
     # Every byline's time dates the blog, also one whose entry the saved page lost.
     stamps = [entry.published_at for entry in entries if entry.published_at] + [
         byline.published_at for byline in found_bylines if byline.published_at and entries]
-    published, modified, sources = _dates(page, tree, meta, entries, stamps)
-    entries = _entries_in_utc(entries, _page_zone(meta, entries, tree, raw.final_url))
+    zone = _page_zone(meta, entries, tree, raw.final_url)
+    published, modified, sources = _dates(page, tree, meta, stamps, zone)
+    entries = _entries_in_utc(entries, zone)
     # Byline lines name the blog's authors, not people in the story.
     # (The clean stage cuts its byline lines out; a byline extract found is a paragraph.)
     byline_lines = set() if page.bylines else {byline.paragraph for byline in found_bylines}
@@ -76,7 +77,10 @@ def extract(page: CleanPage) -> Article:
 def _printable(article: Article) -> Article:
     """The article with no control character in any text field, once, before it is stored: a
     title holding an escape sequence must not retitle the terminal that `search` prints it to."""
-    clean = Article.model_validate(without_controls(article.model_dump()))
+    fields = article.model_dump()
+    if (cleaned := without_controls(fields)) == fields:
+        return article  # the common case: nothing to take out, nothing to validate again
+    clean = Article.model_validate(cleaned)
     return clean.model_copy(update={"content_hash": content_hash(clean.text)})
 
 
@@ -119,9 +123,10 @@ def _authors(meta: Meta, entries: list[Entry]) -> list[str]:
 Dated = tuple[datetime | None, datetime | None, dict[str, str]]
 
 
-def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[Entry],
-           stamps: list[datetime]) -> Dated:
-    """Published and modified times, each with the kind of evidence it came from."""
+def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, stamps: list[datetime],
+           zone: tzinfo | None) -> Dated:
+    """Published and modified times, each with the kind of evidence it came from; `zone` is the
+    page's (see _page_zone)."""
     published, modified = meta.published, meta.modified
     times = sorted(stamps, key=_sortable)
     if published is None and times and tree is not None and (
@@ -146,7 +151,6 @@ def _dates(page: CleanPage, tree: HtmlElement | None, meta: Meta, entries: list[
     sources = {name: value[1] for name, value in
                (("published", published), ("modified", modified)) if value}
     # Stored in UTC; a time written without a zone is read in the zone of the page's other dates.
-    zone = _page_zone(meta, entries, tree, page.raw.final_url)
     return (dates.in_utc(published[0] if published else None, zone),
             dates.in_utc(modified[0] if modified else None, zone), sources)
 

@@ -18,7 +18,8 @@ def visible_title(tree: HtmlElement, candidates: list[str | None], site_name: st
     """The <h1> that agrees with the page's own titles (JSON-LD, Open Graph, <title>), else the
     first of those; the site's name (or a date) left after a separator is cut off."""
     stated = [" ".join(c.split()) for c in candidates if c and c.strip()]
-    document_title = _text(tree.find(".//title")) if tree.find(".//title") is not None else ""
+    found = tree.find(".//title")  # searched once: the whole tree when a page has none
+    document_title = _text(found) if found is not None else ""
     titles = [*stated, document_title] if document_title else stated
     names = {_folded(name) for name in (site_name, _host_label(url)) if name}
     heading = _agreeing_heading(tree, titles, names - {""})

@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from services.extract import bylines, jsonld
@@ -16,6 +17,8 @@ from shared.models import Byline, Entry
 MIN_ENTRIES = 2  # one dated block is an article with a dateline; two or more make a live blog
 HEADLINE_MAX = 160
 MIN_COVERAGE = 0.5
+# Down the attributes, not every element: the same elements in document order, faster.
+MARKED_UPDATES = XPath('//@itemprop[.="liveBlogUpdate"]/..')
 ENTRY_CLASS = re.compile(r"live|blog|entry|post|update|block|timeline", re.IGNORECASE)
 
 
@@ -105,7 +108,7 @@ def _ld_entry(update: Any) -> Entry | None:
 
 def _entry_blocks(tree: HtmlElement) -> list[HtmlElement]:
     """The largest group of sibling blocks that each carry a time: the blog's entries."""
-    marked = tree.xpath('//*[@itemprop="liveBlogUpdate"]')
+    marked = MARKED_UPDATES(tree)
     if len(marked) >= MIN_ENTRIES:
         return list(marked)
     groups: dict[HtmlElement, dict[HtmlElement, None]] = {}  # dicts: ordered sets

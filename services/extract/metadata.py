@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from services.extract import dates, jsonld
@@ -20,6 +21,8 @@ MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dc
                  "last-modified", "lastmod")
 AUTHOR_META = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
                "byl")
+
+CANONICAL_LINKS = XPath('//link[@rel="canonical"]/@href', smart_strings=False)  # compiled once
 
 
 @dataclass
@@ -92,7 +95,7 @@ def read_meta(tree: HtmlElement, url: str) -> Meta:
 
 def canonical(tree: HtmlElement, tags: dict[str, list[str]], url: str) -> str | None:
     """The page's canonical URL, absolute; None when missing or implausible."""
-    links = tree.xpath('//link[@rel="canonical"]/@href')
+    links = CANONICAL_LINKS(tree)
     for candidate in [*links[:1], *tags.get("og:url", [])[:1]]:
         absolute = urljoin(url, str(candidate).strip())
         parts = urlsplit(absolute)
@@ -124,12 +127,20 @@ def _published(tree: HtmlElement, candidates: list[tuple[str | None, str]]
     published time the page shows)."""
     found = [(moment, source) for value, source in candidates if (moment := parse(value))]
     distinct = {moment.replace(second=0, microsecond=0) for moment, _ in found}
-    if len(distinct) > 1:
+    if len(distinct) > 1 and not _first_covers(found):
         shown = visible_datelines(tree)
         for moment, source in found:
             if any(dates.same_wall_clock(moment, seen) for seen in shown):
                 return moment, source
     return found[0] if found else None
+
+
+def _first_covers(found: list[tuple[datetime, str]]) -> bool:
+    """True when the first candidate shows every clock time a later one does ("10:27+00:00"
+    and "10:27"): a later one can then never be confirmed when the first is not, the first is
+    the answer, and the page's text (a scan of every text node) is not read."""
+    first = dates.wall_clocks(found[0][0])
+    return all(dates.wall_clocks(moment) <= first for moment, _ in found[1:])
 
 
 def _tags(values: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from services.extract.cues import SPEECH
 from services.extract.entities import Analysis, full_names
 from services.extract.merge import Mention
-from services.extract.spans import Token, wordset
+from services.extract.spans import START, TEXT, Token, wordset
 from shared.models import Quote
 
 PRONOUNS = {"he": "people", "she": "people", "it": "organizations"}
@@ -141,15 +141,15 @@ def _attributions(analysis: Analysis, names: dict[str, str], spans: list[Span]) 
     starts = [span.start for span in spans]
     saids = []
     for index, token in enumerate(tokens):
-        if token.text.lower() in SPEECH:
+        if token[TEXT].lower() in SPEECH:
             speaker, kind = _subject(tokens, index, owner, names)
-            saids.append(Said(token.start, speaker, kind))
+            saids.append(Said(token[START], speaker, kind))
         elif id(token) in owner and (  # only a token of a name run can name a person
                 found := _who(token, owner, names, guesses=False))[1] == "people" and (
                 index + 1 == len(tokens) or id(tokens[index + 1]) not in owner) and not (
-                _inside(spans, starts, token.start)):
+                _inside(spans, starts, token[START])):
             # A person named without a verb: the fallback referent of a later "he said".
-            saids.append(Said(token.start, found[0], "mention"))
+            saids.append(Said(token[START], found[0], "mention"))
     return saids
 
 
@@ -163,16 +163,16 @@ def _subject(tokens: list[Token], verb: int, owner: dict[int, list[Mention]],
              names: dict[str, str]) -> tuple[str | None, str | None]:
     """Who the verb at tokens[verb] says spoke: left of it, or right of it ("said Ron Rogge")."""
     left = verb - 1
-    while left >= 0 and tokens[left].text.lower() in AUXILIARIES:
+    while left >= 0 and tokens[left][TEXT].lower() in AUXILIARIES:
         left -= 1
-    if left >= 0 and tokens[left].text == ",":  # "Pasi Paroinen, a military analyst, said"
+    if left >= 0 and tokens[left][TEXT] == ",":  # "Pasi Paroinen, a military analyst, said"
         comma = next((i for i in range(left - 1, max(-1, left - 15), -1)
-                      if tokens[i].text == ","), None)
+                      if tokens[i][TEXT] == ","), None)
         left = comma - 1 if comma is not None else left
     for index in (left, verb + 1):
         if 0 <= index < len(tokens):
             found = _who(tokens[index], owner, names)
-            if found != (None, None) or (index == left and tokens[index].text.isalpha()):
+            if found != (None, None) or (index == left and tokens[index][TEXT].isalpha()):
                 return found
     return None, None
 
@@ -180,7 +180,7 @@ def _subject(tokens: list[Token], verb: int, owner: dict[int, list[Mention]],
 def _who(token: Token, owner: dict[int, list[Mention]], names: dict[str, str],
          guesses: bool = True) -> tuple[str | None, str | None]:
     """The person or organisation a token belongs to; lone unknown words only as guesses."""
-    word = token.text.lower()
+    word = token[TEXT].lower()
     if word in PRONOUNS:
         return word, "pronoun"
     people = ("people", "surname", "place?") if guesses else ("people",)

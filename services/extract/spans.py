@@ -3,13 +3,13 @@
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Final
 
 # Acronyms with dots (U.S., D.C.), words with inner apostrophes or hyphens, or one symbol;
 # a newline is a token too, so no name runs across paragraphs.
 # Letters and digits part ("Rai15 November": a byline glued to its date).
 TOKEN = re.compile(r"(?:[A-Z]\.){2,}|[A-Z]{1,3}\d{1,2}\b|[^\W\d_]+(?:[’'\-][^\W\d_]+)*[’']?"
                    r"|\d[\d.,]*|[^\w\s]|\n")
-POSSESSIVE = re.compile(r"[’']s?$")
 POSSESSIVE_ENDS = frozenset("’'s")
 TITLE_ABBREVIATIONS = frozenset({"Mr", "Mrs", "Ms", "Dr", "St", "Sen", "Rep", "Gen", "Col",
                                  "Lt", "Prof", "Jr", "Sr", "Gov", "Capt", "Sgt"})
@@ -26,18 +26,13 @@ def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-@dataclass(slots=True)  # a long page has millions of tokens
-class Token:
-    """A word with what the recogniser needs to know about its place in the sentence."""
-
-    text: str
-    start: int
-    sentence_start: bool = False
-    possessive: bool = False  # ends a name: "Ukraine’s", "London-based"
-
-    @property
-    def capitalised(self) -> bool:
-        return self.text[0].isupper()
+# A token is a plain tuple (text, start, opens a sentence, possessive), read by these indices:
+# a page has thousands and a long one millions, and a tuple costs half an object to build.
+Token = tuple[str, int, bool, bool]
+TEXT: Final = 0
+START: Final = 1  # offset in the text
+OPENS_SENTENCE: Final = 2
+POSSESSIVE: Final = 3  # ends a name: "Ukraine’s", "London-based"
 
 
 @dataclass
@@ -50,38 +45,44 @@ class Run:
 
     @cached_property  # read at every position of the run by the recogniser
     def words(self) -> list[str]:
-        return [token.text for token in self.tokens]
+        return [token[TEXT] for token in self.tokens]
 
 
 def tokenize(text: str) -> list[Token]:
     """Tokens with sentence starts marked and possessive endings ("Ukraine’s") split off."""
     tokens: list[Token] = []
-    previous = ""
+    append = tokens.append
+    previous = before = ""  # the texts of the last two tokens
     for match in TOKEN.finditer(text):
         word = match.group()
-        opener = not tokens or (previous in SENTENCE_OPENERS and not _after_title(tokens))
-        token = Token(word, match.start(), opener)
+        # "Mr. Biden": the full stop after a title abbreviation does not end the sentence.
+        opener = not tokens or (previous in SENTENCE_OPENERS and not (
+            previous == "." and before in TITLE_ABBREVIATIONS))
+        name, possessive = word, False
         # The last character first: the pattern can only match a word ending so.
         if word[-1] in POSSESSIVE_ENDS and word[0].isalpha() and (
-                stripped := POSSESSIVE.sub("", word)) != word and stripped:
-            token.text, token.possessive = stripped, True
+                stripped := _without_possessive(word)) != word and stripped:
+            name, possessive = stripped, True
         elif word[0].isupper() and "-" in word and word.rsplit("-", 1)[1].islower():
             # "London-based", "Kyiv-backed": the name is the part before the hyphen.
-            token.text, token.possessive = word.split("-", 1)[0], True
-        tokens.append(token)
-        previous = word
+            name, possessive = word.split("-", 1)[0], True
+        append((name, match.start(), opener, possessive))
+        before, previous = previous, name
     return tokens
 
 
-def _after_title(tokens: list[Token]) -> bool:
-    # "Mr. Biden": the full stop after a title abbreviation does not end the sentence.
-    return len(tokens) >= 2 and tokens[-1].text == "." and tokens[-2].text in TITLE_ABBREVIATIONS
+def _without_possessive(word: str) -> str:
+    """The word without a final ’ or ’s (' or 's): what re.sub(r"[’']s?$", "", word) leaves,
+    without a regex call for every plural."""
+    if word[-1] != "s":
+        return word[:-1] if word[-1] in "’'" else word
+    return word[:-2] if len(word) > 1 and word[-2] in "’'" else word
 
 
 def runs(tokens: list[Token], comma_prefixes: frozenset[str] = frozenset()) -> list[Run]:
     """Maximal runs of capitalised tokens; connectors join them only between capitals."""
     found: list[Run] = []
-    capitals = [token.text[0].isupper() for token in tokens]
+    capitals = [token[TEXT][0].isupper() for token in tokens]
     index = 0
     while index < len(tokens):
         try:  # the next capitalised token: list.index skips the lower-case ones in C
@@ -89,9 +90,9 @@ def runs(tokens: list[Token], comma_prefixes: frozenset[str] = frozenset()) -> l
         except ValueError:
             break
         end = index + 1
-        while end < len(tokens) and not tokens[end - 1].possessive and (
+        while end < len(tokens) and not tokens[end - 1][POSSESSIVE] and (
                 end - index < MAX_RUN_TOKENS):
-            if capitals[end] and tokens[end].text not in TITLE_ABBREVIATIONS:
+            if capitals[end] and tokens[end][TEXT] not in TITLE_ABBREVIATIONS:
                 end += 1
             elif _joins(tokens, index, end, comma_prefixes):
                 end += 2
@@ -105,18 +106,18 @@ def runs(tokens: list[Token], comma_prefixes: frozenset[str] = frozenset()) -> l
 
 def _joins(tokens: list[Token], start: int, end: int, comma_prefixes: frozenset[str]) -> bool:
     """True when tokens[end] links the run to a capitalised tokens[end + 1]."""
-    if end + 1 >= len(tokens) or not tokens[end + 1].capitalised:
+    if end + 1 >= len(tokens) or not tokens[end + 1][TEXT][0].isupper():
         return False
-    link = tokens[end].text
+    link = tokens[end][TEXT]
     if link in CONNECTORS:
         return True
     # A few names hold commas ("Foreign, Commonwealth and Development Office").
-    so_far = " ".join(token.text for token in tokens[start:end])
-    return link == "," and f"{so_far}, {tokens[end + 1].text}" in comma_prefixes
+    so_far = " ".join(token[TEXT] for token in tokens[start:end])
+    return link == "," and f"{so_far}, {tokens[end + 1][TEXT]}" in comma_prefixes
 
 
 def _context(tokens: list[Token]) -> list[str]:
-    return [token.text.lower() for token in tokens]
+    return [token[TEXT].lower() for token in tokens]
 
 
 def join(words: list[str]) -> str:
