@@ -7,9 +7,21 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from isal import isal_zlib
-from sqlalchemy import Connection, Engine, case, func, literal, not_, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    bindparam,
+    case,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -131,22 +143,14 @@ class Ledger:
         A message the sweeper replaced (its worker died) is refused: a late copy does nothing.
         """
         order, now = STAGE_ORDER.get(stage, 0), utcnow()
-        advance = or_(Job.attempts == 0, literal(order) > _RANK)
-        wanted = [Job.id == job_id, Job.status == OPEN]
+        values = {"p_job_id": job_id, "p_stage": stage, "p_order": order, "p_now": now,
+                  "p_lease_until": now + self.lease, "p_worker": claim.worker if claim else None,
+                  "p_task_id": claim.task_id if claim else None,
+                  "p_claimed_at": now if claim else None}
         if claim is not None:
-            wanted.append(or_(Job.superseded.is_(None),
-                              not_(Job.superseded.contains(claim.task_id, autoescape=True))))
+            values["p_superseded_by"] = _containing(claim.task_id)
         with self._statement() as db:
-            row = db.execute(
-                update(Job).where(*wanted)
-                .values(stage=case((advance, stage), else_=Job.stage),
-                        attempts=case((advance, 1), (literal(order) == _RANK, Job.attempts + 1),
-                                      else_=Job.attempts),
-                        updated_at=now, lease_until=now + self.lease,
-                        worker=claim.worker if claim else None,
-                        task_id=claim.task_id if claim else None,
-                        claimed_at=now if claim else None)
-                .returning(Job.stage, Job.attempts)).first()
+            row = db.execute(_BEGIN_CLAIMED if claim else _BEGIN, values).first()
         if row is None:
             return Begin(False, 0)
         reached, attempts = row
@@ -163,16 +167,12 @@ class Ledger:
         further along already (a restart passing through).
         """
         now = utcnow()
-        wanted = [Job.id == job_id, Job.status == OPEN]
+        values = {"p_job_id": job_id, "p_done": done, "p_following": following, "p_now": now,
+                  "p_lease_until": now + self.lease}
         if claim is not None:
-            wanted.append(Job.task_id == claim.task_id)
-        moves = Job.stage == done
+            values["p_task_id"] = claim.task_id
         with self._statement() as db:
-            row = db.execute(update(Job).where(*wanted).values(
-                stage=case((moves, following), else_=Job.stage),
-                attempts=case((moves, 0), else_=Job.attempts),
-                updated_at=now, lease_until=now + self.lease,
-                claimed_at=None).returning(Job.id)).first()
+            row = db.execute(_HANDOFF_CLAIMED if claim else _HANDOFF, values).first()
         return row is not None
 
     def release(self, job_id: str, stage: str) -> timedelta:
@@ -372,9 +372,50 @@ class Ledger:
 def close_job(db: Session | Connection, job_id: str, status: str,
               article_id: int | None = None) -> bool:
     """Close an open job (in the store's transaction, with the article it wrote)."""
-    result = db.execute(update(Job).where(Job.id == job_id, Job.status == OPEN)
-                             .values(status=status, article_id=article_id, updated_at=utcnow()))
+    result = db.execute(_CLOSE, {"p_job_id": job_id, "p_status": status,
+                                 "p_article_id": article_id, "p_now": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# The statements of a job's every step, built once: SQLAlchemy then reuses their compiled
+# form from its cache key alone, where building them per call cost 0.6 ms a begin and
+# handoff, mostly in coercing the expressions. Parameters are named p_*: an UPDATE reserves
+# its columns' own names for the values it sets.
+def _containing(task_id: str) -> str:
+    """A LIKE pattern for `task_id` anywhere in the superseded list, wildcards escaped."""
+    return "%" + task_id.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _steps() -> tuple[Any, Any, Any, Any, Any]:
+    order = bindparam("p_order", type_=Integer)
+    now = bindparam("p_now", type_=Job.updated_at.type)
+    lease = bindparam("p_lease_until", type_=Job.lease_until.type)
+    advance = or_(Job.attempts == 0, order > _RANK)
+    begin = (update(Job).where(Job.id == bindparam("p_job_id"), Job.status == OPEN)
+             .values(stage=case((advance, bindparam("p_stage")), else_=Job.stage),
+                     attempts=case((advance, 1), (order == _RANK, Job.attempts + 1),
+                                   else_=Job.attempts),
+                     updated_at=now, lease_until=lease, worker=bindparam("p_worker"),
+                     task_id=bindparam("p_task_id"),
+                     claimed_at=bindparam("p_claimed_at", type_=Job.claimed_at.type))
+             .returning(Job.stage, Job.attempts))
+    # A message the sweeper replaced is refused: its task id is in the superseded list.
+    claimed = begin.where(or_(Job.superseded.is_(None),
+                              not_(Job.superseded.like(bindparam("p_superseded_by"), escape="/"))))
+    moves = Job.stage == bindparam("p_done")
+    handoff = (update(Job).where(Job.id == bindparam("p_job_id"), Job.status == OPEN)
+               .values(stage=case((moves, bindparam("p_following")), else_=Job.stage),
+                       attempts=case((moves, 0), else_=Job.attempts),
+                       updated_at=now, lease_until=lease, claimed_at=None)
+               .returning(Job.id))
+    handoff_claimed = handoff.where(Job.task_id == bindparam("p_task_id"))
+    close = (update(Job).where(Job.id == bindparam("p_job_id"), Job.status == OPEN)
+             .values(status=bindparam("p_status"), article_id=bindparam("p_article_id"),
+                     updated_at=now))
+    return begin, claimed, handoff, handoff_claimed, close
+
+
+_BEGIN, _BEGIN_CLAIMED, _HANDOFF, _HANDOFF_CLAIMED, _CLOSE = _steps()
 
 
 def pack_raw(raw: RawPage) -> bytes:
