@@ -1,7 +1,8 @@
-"""The read paths made for large archives: search pages, status counts, export, migration 0006."""
+"""The read paths made for large archives: search pages, status counts, export, migrations
+0006 and 0008."""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -127,7 +128,7 @@ def test_migration_0006_resigns_stored_articles(database_url: str) -> None:
             "signature, page_kind, is_live_blog, revision, fetched_at, created_at, updated_at) "
             "VALUES (1, 'u', 'u', 's', :text, 'h', '{}', :old, 'article', false, 1, :now, "
             ":now, :now)"), {"text": text, "old": b"\0" * 1536, "now": now})
-    command.upgrade(config, "head")
+    command.upgrade(config, "0007_console_indexes")  # 0008 splits the keys: tested below
     near, story = minhash.sign(text)
     with engine.connect() as conn:
         signature = conn.execute(sa.text("SELECT signature FROM articles")).scalar_one()
@@ -141,3 +142,57 @@ def test_migration_0006_resigns_stored_articles(database_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT signature FROM articles")).scalar_one() is None
     command.upgrade(config, "head")
+
+
+def test_migration_0008_keeps_story_keys_of_the_last_window_only(database_url: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", "shared/migrations")
+    config.set_main_option("sqlalchemy.url", database_url)
+    config.attributes["engine"] = engine = engine_for(database_url)
+    command.upgrade(config, "0007_console_indexes")
+    newest = datetime(2025, 12, 31, tzinfo=UTC)
+    fetched = {1: newest - timedelta(days=400), 2: newest - timedelta(days=29), 3: newest}
+    texts = {n: f"Article {n}: the council approved flood defences, harbour plan {n}."
+             for n in fetched}
+    with engine.begin() as conn:  # as the store of 0006-0007 kept them: 153 keys in one place
+        for n, at in fetched.items():
+            near, story = minhash.sign(texts[n])
+            conn.execute(sa.text(
+                "INSERT INTO articles (id, canonical_url, url, source, text, content_hash, "
+                "fields, signature, page_kind, is_live_blog, revision, fetched_at, created_at, "
+                "updated_at) VALUES (:id, :url, :url, 's', :text, 'h', '{}', :sig, 'article', "
+                "false, 1, :at, :at, :at)").bindparams(sa.bindparam("at", type_=sa.DateTime(
+                    timezone=True))), {"id": n, "url": f"u{n}", "text": texts[n], "at": at,
+                                       "sig": near.astype("<u4").tobytes()
+                                       + story.astype("<u4").tobytes()})
+            _insert_keys(conn, n, minhash.band_keys(near, story))
+    command.upgrade(config, "0008_story_window")
+    with engine.connect() as conn:
+        near_keys = _keys_by_article(conn, "article_keys")
+        story_keys = _keys_by_article(conn, "story_keys")
+    parts = {n: minhash.part_keys(*minhash.sign(texts[n])) for n in fetched}
+    assert near_keys == {n: parts[n]["near"] for n in fetched}
+    assert story_keys == {n: parts[n]["story"] for n in fetched if n > 1}  # 1: 400 days old
+    command.downgrade(config, "0007_console_indexes")  # and back: every key in article_keys
+    with engine.connect() as conn:
+        everything = _keys_by_article(conn, "article_keys")
+    assert everything == {n: minhash.band_keys(*minhash.sign(texts[n])) for n in fetched}
+
+
+def _insert_keys(conn: sa.Connection, article_id: int, keys: list[int]) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("INSERT INTO article_keys (article_id, keys) VALUES (:id, :keys)"),
+                     {"id": article_id, "keys": keys})
+    else:
+        conn.execute(sa.text("INSERT INTO article_keys (band_key, article_id) VALUES (:key, :id)"),
+                     [{"key": key, "id": article_id} for key in keys])
+
+
+def _keys_by_article(conn: sa.Connection, table: str) -> dict[int, list[int]]:
+    if conn.dialect.name == "postgresql":
+        return {article_id: sorted(keys) for article_id, keys in conn.execute(
+            sa.text(f"SELECT article_id, keys FROM {table}"))}
+    out: dict[int, list[int]] = {}
+    for key, article_id in conn.execute(sa.text(f"SELECT band_key, article_id FROM {table}")):
+        out.setdefault(article_id, []).append(key)
+    return {article_id: sorted(keys) for article_id, keys in out.items()}
