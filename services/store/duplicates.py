@@ -90,7 +90,9 @@ def _join_copies(session: Session, record: ArticleRecord, copies: list[ArticleRe
 # candidate is compared only in the part it shares a key in. Not `keys && all_keys`: the
 # planner guesses half the table matches an overlap of 150 keys (no statistics can say that
 # nearly every key is unique) and reads every row, 3 s at 10,000 articles, where the probes
-# take about 1.5 ms. The OFFSET 0 keeps each probe a probe.
+# take about 1.5 ms. The OFFSET 0 keeps each probe a probe, and keeps the window's test out of
+# it: psycopg prepares the statement, and PostgreSQL's generic plan then read every key of the
+# window through the kept_at index for each probe (1.4 s at 100,000 articles).
 _PG_KEY_MATCHES = text("""
     SELECT article_id, bool_or(near) AS near, bool_or(NOT near) AS story FROM (
         SELECT band.article_id, true AS near
@@ -103,10 +105,10 @@ _PG_KEY_MATCHES = text("""
         SELECT band.article_id, false
         FROM unnest(CAST(:story AS integer[])) AS wanted(key)
         CROSS JOIN LATERAL (
-            SELECT article_id FROM story_keys
+            SELECT article_id, kept_at FROM story_keys
             WHERE keys @> ARRAY[wanted.key] AND article_id <> :article_id
-              AND kept_at BETWEEN :since AND :until
-            OFFSET 0) AS band) AS found
+            OFFSET 0) AS band
+        WHERE band.kept_at BETWEEN :since AND :until) AS found
     GROUP BY article_id
 """).bindparams(bindparam("since", type_=DateTime(timezone=True)),
                 bindparam("until", type_=DateTime(timezone=True))
