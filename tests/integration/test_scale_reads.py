@@ -1,8 +1,10 @@
 """The read paths made for large archives: search pages, status counts, export, migrations
 0006 and 0008."""
 
+import io
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -10,12 +12,14 @@ from alembic import command
 from alembic.config import Config
 
 from copydesk import queries
+from copydesk.export import EncodedRecord, write_csv, write_jsonl
 from copydesk.search import parse_cursor, search
 from services.store.store import store_and_close
 from shared import minhash
-from shared.db import engine_for, migrate, session_factory
+from shared.db import ArticleRecord, engine_for, migrate, session_factory
 from shared.ledger import Ledger
-from shared.models import Article, DeadLetter
+from shared.models import Article, DeadLetter, Entities, Entity, Entry, Quote
+from shared.records import export_record
 from shared.settings import get_settings
 from tests.support.services import free_port
 
@@ -84,6 +88,57 @@ def test_export_reads_every_article_in_batches(ledger: Ledger) -> None:
     assert [record["id"] for record in records] == ids
     assert records[0]["title"] == "Story 0" and records[0]["text"].startswith("harbour")
     assert records[0]["published_at"] == "2025-03-01T00:00:00+00:00"
+
+
+ODD = "Zürich — “quoted” \"plain\" back\\slash\ttab\u2028line\x01ctrl\x7f 東京 😀"
+
+
+def test_export_records_are_the_same_as_python_writes_them(ledger: Ledger) -> None:
+    """PostgreSQL writes each JSON line itself: byte for byte the line json.dumps wrote from
+    export_record, for odd text, every nested field, times and fields of older stores."""
+    tz = timezone(timedelta(hours=5, minutes=30))
+    rich = make_article(0, f"{ODD}\n\nsecond paragraph").model_copy(update={
+        "title": ODD, "authors": ("Zoë Ångström", 'A "quoted" name'), "tags": ("café", "x"),
+        "description": f"line one\n{ODD}", "site_name": "Été", "image": "https://i.example/é",
+        "modified_at": datetime(2025, 3, 2, 4, 5, 6, 789, tzinfo=tz),
+        "fetched_at": datetime(2025, 3, 2, 4, 5, 6, tzinfo=UTC),
+        "date_sources": {"published_at": "json-ld", "modified_at": "meta"},
+        "is_live_blog": True, "page_kind": "live_blog",
+        "entries": (Entry(headline=ODD, author="Ünal", text="first",
+                          published_at=datetime(2025, 3, 1, 9, 0, 0, 120000, tzinfo=tz)),
+                    Entry(text="no time"),
+                    Entry(headline="h", published_at=datetime(2025, 3, 1, 10), text="naive")),
+        "entities": Entities(people=(Entity(name="Zoë", mentions=3),),
+                             places=(Entity(name="東京"),)),
+        "quotes": (Quote(speaker=None, text=ODD), Quote(speaker="Zoë", text="yes"))})
+    plain = make_article(1, "plain text").model_copy(update={"title": None,
+                                                             "published_at": None})
+    copy = make_article(2, f"{ODD}\n\nsecond paragraph").model_copy(update={"title": "copy"})
+    ids = [store_and_close(article, ledger).article_id for article in (rich, plain, copy)]
+    older = {"authors": ["x"], "entities": {"people": [{"name": "n", "mentions": 1}]},
+             "entries": [{"headline": None, "published_at": "2025-03-01T10:00:00", "text": "t"}],
+             "quotes": [], "date_sources": {}}
+    with ledger.session() as session:  # the fields of stores from before the entities, etc.
+        session.execute(sa.update(ArticleRecord).where(ArticleRecord.id == ids[1])
+                        .values(fields={}))
+        session.execute(sa.update(ArticleRecord).where(ArticleRecord.id == ids[2])
+                        .values(fields=older))
+    with ledger.session() as session:
+        expected = [export_record(session.get(ArticleRecord, article_id))  # type: ignore[arg-type]
+                    for article_id in ids]
+    records = list(queries.all_articles(batch=2))
+    assert expected[2]["duplicate_of"] == ids[0] and expected[0]["entries"][2]["published_at"]
+    assert [dict(record) for record in records] == expected
+    out = io.StringIO()
+    assert write_jsonl(records, out) == 3
+    assert out.getvalue() == "".join(json.dumps(record, ensure_ascii=False) + "\n"
+                                     for record in expected)
+    as_csv, expected_csv = io.StringIO(), io.StringIO()
+    write_csv(records, as_csv)
+    write_csv(expected, expected_csv)
+    assert as_csv.getvalue() == expected_csv.getvalue()
+    if ledger.sessions.kw["bind"].dialect.name == "postgresql":  # written by PostgreSQL
+        assert all(isinstance(record, EncodedRecord) for record in records)
 
 
 def test_status_counts_jobs_and_the_last_run_of_each_source(ledger: Ledger) -> None:
