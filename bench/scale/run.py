@@ -64,12 +64,15 @@ def dedupe_checks(url: str, total: int, checks: int) -> dict[str, Any]:
 
     Every third is a fresh copy of a random stored article (its original must be found,
     however old); the rest are new articles of known stories, never copies: half of a story
-    that an article of the story window is about (its cluster must be found), half of any story.
+    that an article of the story window is about, half of any story. A cluster they join must
+    be of their story (`wrong_stories`); the synthetic rewrites of a story share too few word
+    pairs to reach STORY_THRESHOLD (estimated Jaccard 0.00-0.03), so the story findings
+    themselves are held by tests/integration/test_store_duplicates.py on real rewrites.
     """
     rng = random.Random(total)
     window = _window_articles(total)
     times, found, copies, false_duplicates = [], 0, 0, 0
-    recent, recent_found, wrong_story = 0, 0, 0
+    wrong_story = 0
     with Session(engine_for(url)) as session:
         for number in range(checks):
             copy, about = number % 3 == 0, None
@@ -101,15 +104,10 @@ def dedupe_checks(url: str, total: int, checks: int) -> dict[str, Any]:
             false_duplicates += duplicate_of is not None
             clustered = cluster_id != own_id
             # The archive's cluster_id is each article's own id: the cluster is an article.
-            same = clustered and archive.plan(cluster_id - 1)["story"] == about
-            wrong_story += clustered and not same
-            if number % 3 == 1:
-                recent += 1
-                recent_found += same
+            wrong_story += clustered and archive.plan(cluster_id - 1)["story"] != about
     return {"dedupe_p50_ms": round(percentile(times, 0.5), 2),
             "dedupe_p99_ms": round(percentile(times, 0.99), 2),
             "copies_found": found / copies, "false_duplicates": false_duplicates,
-            "window_stories_found": round(recent_found / max(recent, 1), 3),
             "wrong_stories": wrong_story}
 
 
