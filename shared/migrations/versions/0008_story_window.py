@@ -11,6 +11,7 @@ as it goes (services/store/duplicates.py). `article_keys` keeps the near part's 
 find copies at any age. Keys are made again from the stored signatures, not from the texts.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -50,7 +51,19 @@ def upgrade() -> None:
         op.create_index("ix_story_keys_article_id", "story_keys", ["article_id"])
     # The store's pruning: the oldest expired articles first.
     op.create_index("ix_story_keys_kept_at", "story_keys", ["kept_at"])
-    _split_keys(postgres)
+    _rewrite_near_keys(postgres, _split_keys)
+
+
+def _rewrite_near_keys(postgres: bool, rewrite: Callable[[bool], None]) -> None:
+    """Rewrite article_keys with its GIN index dropped and built again after: each row's
+    update would otherwise add its keys to the index beside the old ones, which stay (and
+    keep their pages) until a REINDEX, and a bulk build is faster than a million updates."""
+    if postgres:
+        op.execute("DROP INDEX ix_article_keys_keys")
+    rewrite(postgres)
+    if postgres:
+        op.execute("CREATE INDEX ix_article_keys_keys ON article_keys USING GIN (keys) "
+                   "WITH (fastupdate = off)")
 
 
 def _split_keys(postgres: bool) -> None:
@@ -107,14 +120,20 @@ def _naive(value: datetime) -> datetime:
 
 def downgrade() -> None:
     """Every article's keys of both parts in article_keys again, as 0006 kept them."""
-    bind = op.get_bind()
-    postgres = bind.dialect.name == "postgresql"
+    postgres = op.get_bind().dialect.name == "postgresql"
     op.drop_index("ix_story_keys_kept_at", "story_keys")
     if postgres:
         op.execute("DROP TABLE story_keys")
     else:
         op.drop_index("ix_story_keys_article_id", "story_keys")
         op.drop_table("story_keys")
+    _rewrite_near_keys(postgres, _join_keys)
+
+
+def _join_keys(postgres: bool) -> None:
+    """article_keys: both parts' keys of every article, from its signature."""
+    bind = op.get_bind()
+    if not postgres:
         bind.execute(sa.text("DELETE FROM article_keys"))
     last = 0
     while True:
