@@ -27,6 +27,7 @@ from shared.records import as_utc
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises duplicate checks.
 _LOCK_KEY = 0x636F7079
 _UNDATED = datetime.max.replace(tzinfo=UTC)
+_CUTOFF = bindparam("cutoff", type_=DateTime(timezone=True))
 # Expired story keys each store removes: more than the one an article adds, so a backlog (after
 # a pause in fetching) drains, and few enough to cost a store about nothing.
 PRUNE_BATCH = 4
@@ -45,18 +46,15 @@ def classify(session: Session, record: ArticleRecord, sig: Signature,
     """
     session.flush()  # the article's other writes go out before the lock, not under it
     kept_at = as_utc(record.fetched_at) or datetime.now(UTC)
-    _prune_story_keys(session, kept_at - window)  # outside the lock: nobody reads those rows
+    prune = {"cutoff": kept_at - window, "batch": PRUNE_BATCH, "bands": BANDING["story"][0]}
     if session.get_bind().dialect.name == "postgresql":
         # Two store workers checking a copy and its original at once would not see each other's
-        # bands; held to the end of the transaction, the lock makes them take turns.
-        # In the same round trip, two settings to the end of the transaction, for the
-        # candidate query: no JIT (from about 100,000 articles on its cost passed
-        # jit_above_cost, and PostgreSQL compiled it on every check, 30-40 ms for an execution
-        # of about 1 ms), and no sequential scan (the planner cannot know that nearly every
-        # band key is unique, and guesses that an overlap of 128 keys matches half the table).
-        session.execute(text("SELECT set_config('jit', 'off', true), "
-                             "set_config('enable_seqscan', 'off', true), "
-                             "pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        # bands; held to the end of the transaction, the lock makes them take turns. In the
+        # same round trip (each one costs a wait for a core on a busy machine): the pruning,
+        # and two settings for the candidate query (_PG_LOCK).
+        session.execute(_PG_LOCK, {**prune, "key": _LOCK_KEY})
+    else:
+        session.execute(_SQLITE_PRUNE, prune)
     keys = minhash.part_keys(sig.near, sig.story)
     with session.no_autoflush:
         found = _candidates(session, record.id, keys, (kept_at - window, kept_at + window))
@@ -150,6 +148,13 @@ def _candidates(session: Session, article_id: int, keys: dict[str, list[int]],
 
 
 _KEPT_AT = bindparam("kept_at", type_=DateTime(timezone=True))
+_PG_KEYS = text("""
+    WITH near AS (
+        INSERT INTO article_keys (article_id, keys) VALUES (:article_id, :near)
+        ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys)
+    INSERT INTO story_keys (article_id, kept_at, keys) VALUES (:article_id, :kept_at, :story)
+    ON CONFLICT (article_id) DO UPDATE SET kept_at = excluded.kept_at, keys = excluded.keys
+""").bindparams(_KEPT_AT)
 
 
 def _replace_keys(session: Session, article_id: int, keys: dict[str, list[int]],
@@ -157,15 +162,7 @@ def _replace_keys(session: Session, article_id: int, keys: dict[str, list[int]],
     """Index the article's band keys, in place of those of its previous revision."""
     params = {"article_id": article_id, "kept_at": kept_at}
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(
-            "INSERT INTO article_keys (article_id, keys) VALUES (:article_id, :keys) "
-            "ON CONFLICT (article_id) DO UPDATE SET keys = excluded.keys"),
-            {**params, "keys": keys["near"]})
-        session.execute(text(
-            "INSERT INTO story_keys (article_id, kept_at, keys) "
-            "VALUES (:article_id, :kept_at, :keys) ON CONFLICT (article_id) "
-            "DO UPDATE SET kept_at = excluded.kept_at, keys = excluded.keys"
-        ).bindparams(_KEPT_AT), {**params, "keys": keys["story"]})
+        session.execute(_PG_KEYS, {**params, "near": keys["near"], "story": keys["story"]})
         return
     for table in ("article_keys", "story_keys"):
         session.execute(text(f"DELETE FROM {table} WHERE article_id = :article_id"), params)
@@ -177,23 +174,23 @@ def _replace_keys(session: Session, article_id: int, keys: dict[str, list[int]],
                          ).bindparams(_KEPT_AT), {**params, "keys": json.dumps(keys["story"])})
 
 
-# A few of the oldest expired articles' story keys; SKIP LOCKED: two stores never wait on
-# each other for a row that either may remove.
-_PG_PRUNE = text("""
-    DELETE FROM story_keys WHERE article_id IN (
-        SELECT article_id FROM story_keys WHERE kept_at < :cutoff
-        ORDER BY kept_at LIMIT :batch FOR UPDATE SKIP LOCKED)""")
+# A few of the oldest expired articles' story keys are removed (SKIP LOCKED: two stores never
+# wait on each other for a row either may remove). The settings hold to the end of the
+# transaction: no JIT (from about 100,000 articles on the candidate query's cost passed
+# jit_above_cost, and PostgreSQL compiled it on every check, 30-40 ms for an execution of about
+# 1 ms), and no sequential scan (the planner cannot know that nearly every band key is unique,
+# and guesses that an overlap of 128 keys matches half the table).
+_PG_LOCK = text("""
+    WITH pruned AS (
+        DELETE FROM story_keys WHERE article_id IN (
+            SELECT article_id FROM story_keys WHERE kept_at < :cutoff
+            ORDER BY kept_at LIMIT :batch FOR UPDATE SKIP LOCKED))
+    SELECT set_config('jit', 'off', true), set_config('enable_seqscan', 'off', true),
+           pg_advisory_xact_lock(:key)""").bindparams(_CUTOFF)
 _SQLITE_PRUNE = text("""
     DELETE FROM story_keys WHERE article_id IN (
         SELECT article_id FROM story_keys WHERE kept_at < :cutoff
-        ORDER BY kept_at LIMIT :batch * :bands)""")  # a row per key: a few articles' rows
-
-
-def _prune_story_keys(session: Session, cutoff: datetime) -> None:
-    """Remove the story keys of a few articles fetched before `cutoff`."""
-    prune = _PG_PRUNE if session.get_bind().dialect.name == "postgresql" else _SQLITE_PRUNE
-    session.execute(prune.bindparams(bindparam("cutoff", type_=DateTime(timezone=True))),
-                    {"cutoff": cutoff, "batch": PRUNE_BATCH, "bands": BANDING["story"][0]})
+        ORDER BY kept_at LIMIT :batch * :bands)""").bindparams(_CUTOFF)  # a row per key
 
 
 def _sig(record: ArticleRecord) -> Signature:
