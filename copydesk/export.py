@@ -2,7 +2,7 @@
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,20 +17,48 @@ NESTED = ("authors", "tags", "entries", "entities", "quotes", "date_sources")
 INTEGERS = ("id", "duplicate_of", "revision", "cluster_id")
 
 
-def write_jsonl(records: Iterable[dict[str, Any]], stream: TextIO) -> int:
+class EncodedRecord(Mapping[str, Any]):
+    """An export record read as its JSON line (copydesk/queries.py writes it from the stored
+    columns and JSON): JSON lines are written as they are; other readers see the record,
+    decoded once."""
+
+    __slots__ = ("_record", "line")
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+        self._record: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._record is None:
+            self._record = json.loads(self.line)
+        return self._record
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+
+def write_jsonl(records: Iterable[Mapping[str, Any]], stream: TextIO) -> int:
     count = 0
     for record in records:
-        stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = record.line if isinstance(record, EncodedRecord) \
+            else json.dumps(record, ensure_ascii=False)
+        stream.write(line + "\n")
         count += 1
     return count
 
 
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
+def _flat(record: Mapping[str, Any]) -> dict[str, Any]:
     return {key: json.dumps(value, ensure_ascii=False) if key in NESTED else value
             for key, value in record.items()}
 
 
-def write_csv(records: Iterable[dict[str, Any]], stream: TextIO) -> int:
+def write_csv(records: Iterable[Mapping[str, Any]], stream: TextIO) -> int:
     writer = csv.DictWriter(stream, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     count = 0
@@ -40,7 +68,7 @@ def write_csv(records: Iterable[dict[str, Any]], stream: TextIO) -> int:
     return count
 
 
-def write_parquet(records: Iterable[dict[str, Any]], path: Path, batch: int = 5000) -> int:
+def write_parquet(records: Iterable[Mapping[str, Any]], path: Path, batch: int = 5000) -> int:
     """Parquet in row groups of `batch` articles, so a large archive never sits in memory."""
     import pyarrow as pa
     import pyarrow.parquet as pq

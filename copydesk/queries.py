@@ -1,7 +1,9 @@
 """Read-side queries for the command line: articles, dead letters, status."""
 
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +12,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import DateTime, Select, String, func, select, text
 from sqlalchemy.orm import Session
 
+from copydesk.export import EncodedRecord
 from copydesk.search import matching, rare_match_ids
 from shared import runtime
 from shared.db import ArticleRecord, DeadLetterRecord, Job, RevisionRecord
@@ -31,22 +34,116 @@ _EXPORTED = (ArticleRecord.id, ArticleRecord.source, ArticleRecord.url,
              ArticleRecord.page_kind, ArticleRecord.cluster_id)
 
 
-def all_articles(batch: int = 2000) -> Iterator[dict[str, Any]]:
+def all_articles(batch: int = 2000) -> Iterator[Mapping[str, Any]]:
     """Every stored article as an export record, in id order, read in batches.
 
-    Each batch is its own short query after the last id seen: memory stays one batch, and no
-    snapshot is held open for the whole export.
+    Each batch is its own short query after the last id seen: memory stays a few batches, and
+    no snapshot is held open for the whole export. The next batch is read in a thread while
+    this one is written, so the database and the encoding work at once, not in turns.
     """
     ledger = runtime.ledger()
-    last = 0
-    while True:
-        with ledger.session() as session:
-            rows = session.execute(select(*_EXPORTED).where(ArticleRecord.id > last)
-                                   .order_by(ArticleRecord.id).limit(batch)).all()
-        if not rows:
-            return
-        yield from (export_record(row) for row in rows)  # type: ignore[arg-type]
-        last = rows[-1].id
+    with ledger.session() as session:
+        postgres = session.get_bind().dialect.name == "postgresql"
+    read = _encoded_batch if postgres else _record_batch
+    with ThreadPoolExecutor(1) as reader:
+        pending = reader.submit(read, ledger, 0, batch)
+        while batch_read := pending.result():
+            last, records = batch_read
+            pending = reader.submit(read, ledger, last, batch)
+            yield from records
+
+
+def _record_batch(ledger: Ledger, last: int, batch: int
+                  ) -> tuple[int, list[dict[str, Any]]] | None:
+    """The export records of the next `batch` articles after id `last`, and the last id."""
+    with ledger.session() as session:
+        rows = session.execute(select(*_EXPORTED).where(ArticleRecord.id > last)
+                               .order_by(ArticleRecord.id).limit(batch)).all()
+    if not rows:
+        return None
+    return rows[-1].id, [export_record(row) for row in rows]  # type: ignore[arg-type]
+
+
+# PostgreSQL: the columns as the JSON line has them, so Python only joins them. The stored
+# `fields` JSON is parsed once (json_each); its lists of strings and its scalars come out as
+# jsonb text, which is json.dumps(ensure_ascii=False)'s text; times as iso() writes them.
+def _pg_iso(column: str) -> str:
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (f"coalesce('\"' || to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE "
+            f"WHEN to_char({utc}, 'US') <> '000000' THEN '.' || to_char({utc}, 'US') ELSE '' "
+            f"END || '+00:00\"', 'null')")
+
+
+_FIELDS = ("authors", "description", "site_name", "image", "tags", "entries", "entities",
+           "quotes", "date_sources")
+_PG_ENCODED = text(f"""
+    SELECT a.id, a.source, a.url, a.canonical_url, a.title, {_pg_iso("a.published_at")},
+           {_pg_iso("a.modified_at")}, a.language, coalesce(f.authors::jsonb::text, '[]'),
+           coalesce(f.description::jsonb::text, 'null'),
+           coalesce(f.site_name::jsonb::text, 'null'), coalesce(f.image::jsonb::text, 'null'),
+           coalesce(f.tags::jsonb::text, '[]'), a.text, a.is_live_blog, f.entries, f.entities,
+           f.quotes, a.content_hash, a.duplicate_of, a.revision, {_pg_iso("a.fetched_at")},
+           a.page_kind, f.date_sources, a.cluster_id
+    FROM (SELECT * FROM articles WHERE id > :last ORDER BY id LIMIT :batch) AS a
+    CROSS JOIN LATERAL (
+        SELECT {", ".join(f"max(value::text) FILTER (WHERE key = '{key}') AS {key}"
+                          for key in _FIELDS)}
+        FROM json_each(a.fields)) AS f
+    ORDER BY a.id""")
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one per call
+
+
+def _encoded_batch(ledger: Ledger, last: int, batch: int
+                   ) -> tuple[int, list[EncodedRecord]] | None:
+    """As _record_batch, each record read as its JSON line (PostgreSQL)."""
+    with ledger.session() as session:
+        rows = session.execute(_PG_ENCODED, {"last": last, "batch": batch}).all()
+    if not rows:
+        return None
+    return rows[-1][0], [EncodedRecord(_line(*row)) for row in rows]
+
+
+def _line(article_id: int, source: str, url: str, canonical_url: str, title: str | None,
+          published_at: str, modified_at: str, language: str | None, authors: str,
+          description: str, site_name: str, image: str, tags: str, body: str,
+          is_live_blog: bool, entries: str | None, entities: str | None, quotes: str | None,
+          content_hash: str, duplicate_of: int | None, revision: int, fetched_at: str,
+          page_kind: str, date_sources: str | None, cluster_id: int | None) -> str:
+    """json.dumps(export_record(article), ensure_ascii=False), from _PG_ENCODED's columns.
+
+    Only the nested lists of objects are decoded, to drop their schema version as
+    export_record does; tests/integration/test_scale_reads.py holds the two to the byte.
+    """
+    nested = {"entries": json.loads(entries) if entries else [],
+              "entities": json.loads(entities) if entities else None,
+              "quotes": json.loads(quotes) if quotes else [],
+              "date_sources": json.loads(date_sources) if date_sources else {}}
+    nested = export_record(_Nested(nested))  # type: ignore[arg-type]
+    return (f'{{"id": {article_id}, "source": {_encode(source)}, "url": {_encode(url)}, '
+            f'"canonical_url": {_encode(canonical_url)}, "title": {_encode(title)}, '
+            f'"authors": {authors}, "published_at": {published_at}, '
+            f'"modified_at": {modified_at}, "language": {_encode(language)}, '
+            f'"description": {description}, "site_name": {site_name}, "image": {image}, '
+            f'"tags": {tags}, "text": {_encode(body)}, '
+            f'"is_live_blog": {"true" if is_live_blog else "false"}, '
+            f'"entries": {_encode(nested["entries"])}, '
+            f'"entities": {_encode(nested["entities"])}, "quotes": {_encode(nested["quotes"])}, '
+            f'"content_hash": {_encode(content_hash)}, "duplicate_of": {_encode(duplicate_of)}, '
+            f'"revision": {revision}, "fetched_at": {fetched_at}, '
+            f'"page_kind": {_encode(page_kind)}, '
+            f'"date_sources": {_encode(nested["date_sources"])}, '
+            f'"cluster_id": {_encode(cluster_id)}}}')
+
+
+class _Nested:
+    """An article of nothing but nested fields: export_record shapes them, and only them, here."""
+
+    id = source = url = canonical_url = title = language = text = is_live_blog = None
+    published_at = modified_at = fetched_at = content_hash = duplicate_of = revision = None
+    page_kind = cluster_id = None
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
 
 
 def article_count() -> int:

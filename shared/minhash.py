@@ -9,6 +9,7 @@ Python, which it replaces (bench/scale/RESULTS.md).
 
 import re
 import zlib
+from datetime import timedelta
 from functools import cache
 
 import numpy as np
@@ -20,6 +21,11 @@ SCHEME_VERSION = 2  # 1: datasketch's sha1 of each shingle; stored signatures de
 # (bands, rows) per part: near 25 x 5 finds copies (J >= 0.7: 0.99), story 128 x 2 finds
 # rewrites (J = 0.15: 0.95); see services/store/dedupe.py.
 BANDING = {"near": (25, 5), "story": (128, 2)}
+# The story part's keys are kept for the articles fetched within this time of each other: the
+# rewrites of a story are news of the same days, and 128 keys an article kept for ever were
+# 5/6 of the duplicate index (bench/scale/RESULTS.md). The near part's keys, which find
+# copies, and every signature are kept for ever.
+STORY_WINDOW = timedelta(days=30)
 _MAX_HASH = np.uint64((1 << 32) - 1)
 _BLOCK = 512
 _WORD = re.compile(r"[^\W_]+")

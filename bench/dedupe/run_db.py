@@ -2,9 +2,10 @@
 
 run.py times the in-memory index; the store stage asks the database instead:
 services.store.duplicates.classify() looks the new article's LSH band keys up in the
-article_keys table, loads the candidate articles with their signatures, compares them, and
-writes the new article's keys. Here the articles and article_keys tables are filled in
-bulk (run.py's synthetic texts, their signatures and band keys computed once, in parallel;
+article_keys (near) and story_keys (story) tables, loads the candidate articles with their
+signatures, compares them, and writes the new article's keys. Here the articles and both key
+tables are filled in bulk, every article fetched at one time (so all story keys are in the
+window) (run.py's synthetic texts, their signatures and band keys computed once, in parallel;
 COPY on PostgreSQL, executemany on SQLite), analysed, and then `--checks` new articles are
 each inserted and classified in a transaction that is rolled back, so every check sees
 exactly `size` stored articles. Every third check is a syndicated copy of a stored article
@@ -38,9 +39,10 @@ from run import Writer, edit  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from services.store.dedupe import band_keys, signature  # noqa: E402
+from services.store.dedupe import signature  # noqa: E402
 from services.store.duplicates import classify  # noqa: E402
 from shared.db import ArticleRecord, engine_for, migrate  # noqa: E402
+from shared.minhash import part_keys  # noqa: E402
 from tests.support.services import postgres_database  # noqa: E402
 
 STAMP = datetime(2024, 1, 1, tzinfo=UTC)
@@ -64,7 +66,7 @@ def _story(number: int) -> tuple[list[str], list[str]]:
     return names, _writer.topics[rng.randrange(len(_writer.topics))]
 
 
-def _make_chunk(start: int, stop: int) -> list[tuple[str, bytes, list[int]]]:
+def _make_chunk(start: int, stop: int) -> list[tuple[str, bytes, dict[str, list[int]]]]:
     """Articles start..stop-1: text, signature bytes and band keys.
 
     Article n is about one of the first n // 5 + 1 stories, so any prefix of the archive has
@@ -77,11 +79,11 @@ def _make_chunk(start: int, stop: int) -> list[tuple[str, bytes, list[int]]]:
     for number in range(start, stop):
         body = _writer.article(_story(_writer.random.randrange(number // 5 + 1)))
         sig = signature(body)
-        out.append((body, sig.to_bytes(), band_keys(sig)))
+        out.append((body, sig.to_bytes(), part_keys(sig.near, sig.story)))
     return out
 
 
-def corpus(total: int, workers: int) -> Iterator[tuple[str, bytes, list[int]]]:
+def corpus(total: int, workers: int) -> Iterator[tuple[str, bytes, dict[str, list[int]]]]:
     """The archive's articles in order, computed `workers` chunks at a time."""
     with ProcessPoolExecutor(workers, initializer=_start_worker) as pool:
         starts = range(0, total, CHUNK)
@@ -113,12 +115,13 @@ class Postgres:
             # double the fill time. The band indexes are dropped while filling, rebuilt after.
             conn.execute(text("DROP INDEX IF EXISTS ix_articles_search"))
 
-    def fill(self, articles: list[tuple[int, str, bytes, list[int]]]) -> None:
+    def fill(self, articles: list[tuple[int, str, bytes, dict[str, list[int]]]]) -> None:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
             cur.execute("SET maintenance_work_mem = '512MB'")
             cur.execute("DROP INDEX ix_article_keys_keys")
+            cur.execute("DROP INDEX ix_story_keys_keys")
             # Bands reference articles: skip the per-row foreign-key check (the ids are ours).
             cur.execute("SET session_replication_role = replica")
             with cur.copy(f"COPY articles ({ARTICLE_COLUMNS}) FROM STDIN") as copy:
@@ -126,14 +129,19 @@ class Postgres:
                     copy.write_row(_row(number, body, sig))
             with cur.copy("COPY article_keys (article_id, keys) FROM STDIN") as copy:
                 for number, _, _, keys in articles:
-                    copy.write_row((number + 1, keys))
+                    copy.write_row((number + 1, keys["near"]))
+            with cur.copy("COPY story_keys (article_id, kept_at, keys) FROM STDIN") as copy:
+                for number, _, _, keys in articles:
+                    copy.write_row((number + 1, STAMP, keys["story"]))
             cur.execute("SET session_replication_role = DEFAULT")
-            cur.execute("CREATE INDEX ix_article_keys_keys ON article_keys USING GIN (keys) "
-                        "WITH (fastupdate = off)")
+            for table in ("article_keys", "story_keys"):
+                cur.execute(f"CREATE INDEX ix_{table}_keys ON {table} USING GIN (keys) "
+                            "WITH (fastupdate = off)")
             cur.execute("SELECT setval('articles_id_seq', (SELECT max(id) FROM articles))")
             raw.commit()
             cur.execute("ANALYZE articles")
             cur.execute("ANALYZE article_keys")
+            cur.execute("ANALYZE story_keys")
             raw.commit()
         finally:
             raw.close()
@@ -151,7 +159,7 @@ class Sqlite:
             for name in ("insert", "update", "delete"):
                 conn.execute(text(f"DROP TRIGGER IF EXISTS articles_fts_{name}"))
 
-    def fill(self, articles: list[tuple[int, str, bytes, list[int]]]) -> None:
+    def fill(self, articles: list[tuple[int, str, bytes, dict[str, list[int]]]]) -> None:
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
@@ -160,7 +168,12 @@ class Sqlite:
                             (_row(number, body, sig) for number, body, sig, _ in articles))
             cur.executemany("INSERT INTO article_keys (band_key, article_id) VALUES (?, ?)",
                             ((key, number + 1) for number, _, _, keys in articles
-                             for key in keys))
+                             for key in keys["near"]))
+            stamp = STAMP.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy stores a time
+            cur.executemany("INSERT INTO story_keys (band_key, article_id, kept_at) "
+                            "VALUES (?, ?, ?)", ((key, number + 1, stamp)
+                                                 for number, _, _, keys in articles
+                                                 for key in keys["story"]))
             raw.commit()
             cur.execute("ANALYZE")
             raw.commit()
@@ -189,7 +202,7 @@ def check(db: Postgres | Sqlite, texts: list[str], size: int, checks: int) -> di
             url = f"https://bench.example/check/{size}/{number}"
             record = ArticleRecord(canonical_url=url, url=url, source="bench", text=body,
                                    content_hash=hashlib.sha256(body.encode()).hexdigest(),
-                                   fields={})
+                                   fields={}, fetched_at=STAMP)
             session.add(record)
             session.flush()
             start = time.perf_counter()

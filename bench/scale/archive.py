@@ -33,16 +33,18 @@ Writer, edit = _dedupe_bench.Writer, _dedupe_bench.edit  # news-shaped texts and
 FUNCTION = _dedupe_bench.FUNCTION
 
 from services.store.store import _fields  # noqa: E402
-from shared.minhash import band_keys, sign  # noqa: E402
+from shared.minhash import STORY_WINDOW, part_keys, sign  # noqa: E402
 from shared.models import Article, Entities, Entity, Entry, RawPage  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "fundus80" / "ground_truth.json"
 START = datetime(2025, 1, 1, tzinfo=UTC)
+END = START + timedelta(days=365)  # the archive's newest articles: "now" for its checks
 SOURCES = 100
 COPY_SHARE, REVISED_SHARE, LIVE_SHARE = 0.05, 0.05, 0.02
 DEAD_EVERY, OPEN_EVERY = 33, 500  # an extra dead job every 33 articles, an open one every 500
 REASONS = ("http_404", "not_an_article", "robots_disallowed", "too_large", "unparseable")
-TABLES = ("articles", "article_revisions", "article_keys", "jobs", "raw_pages", "dead_letters")
+TABLES = ("articles", "article_revisions", "article_keys", "story_keys", "jobs", "raw_pages",
+          "dead_letters")
 
 _writer: Writer | None = None
 _sentences: list[str] = []
@@ -169,7 +171,10 @@ def rows(number: int, total: int) -> dict[str, list[tuple]]:
         article_id, art.canonical_url, art.url, art.source, art.title, at, at, "en",
         art.page_kind, art.is_live_blog, art.text, art.content_hash, fields, duplicate_of,
         article_id, signature, revision, at, at, at))
-    out["article_keys"].append((article_id, band_keys(near, story_hash)))
+    keys = part_keys(near, story_hash)
+    out["article_keys"].append((article_id, keys["near"]))
+    if at >= END - STORY_WINDOW:  # the store keeps the story keys of the last window only
+        out["story_keys"].append((article_id, at, keys["story"]))
     for rev in range(1, revision + 1):
         job = job_id(number, rev)
         text = art.text if rev == revision else art.text[: len(art.text) * 3 // 4]
@@ -207,6 +212,7 @@ COLUMNS = {
                 "signature, revision, fetched_at, created_at, updated_at",
     "article_revisions": "article_id, revision, job_id, content_hash, text, fetched_at",
     "article_keys": "article_id, keys",
+    "story_keys": "article_id, kept_at, keys",
     "jobs": "id, url, source, status, stage, attempts, hints, article_id, created_at, "
             "updated_at, lease_until",
     "raw_pages": "job_id, url, source, fetched_at, payload",

@@ -38,7 +38,7 @@ from services.store.duplicates import classify
 from services.store.store import store_and_close
 from shared.db import ArticleRecord, engine_for, migrate, session_factory
 from shared.ledger import Ledger
-from shared.minhash import STOPWORDS
+from shared.minhash import STOPWORDS, STORY_WINDOW
 from shared.models import Article
 from shared.settings import get_settings
 
@@ -60,38 +60,62 @@ def round_trip_ms(url: str, count: int = 50) -> float:
 
 
 def dedupe_checks(url: str, total: int, checks: int) -> dict[str, Any]:
-    """`checks` store-time duplicate checks, each rolled back; every third is a fresh copy."""
+    """`checks` store-time duplicate checks, each rolled back, as of the archive's newest day.
+
+    Every third is a fresh copy of a random stored article (its original must be found,
+    however old); the rest are new articles of known stories, never copies: half of a story
+    that an article of the story window is about, half of any story. A cluster they join must
+    be of their story (`wrong_stories`); the synthetic rewrites of a story share too few word
+    pairs to reach STORY_THRESHOLD (estimated Jaccard 0.00-0.03), so the story findings
+    themselves are held by tests/integration/test_store_duplicates.py on real rewrites.
+    """
     rng = random.Random(total)
+    window = _window_articles(total)
     times, found, copies, false_duplicates = [], 0, 0, 0
+    wrong_story = 0
     with Session(engine_for(url)) as session:
         for number in range(checks):
-            copy = number % 3 == 0
+            copy, about = number % 3 == 0, None
             if copy:
                 original = rng.randrange(total)
                 if archive.plan(original)["copy_of"] is not None:  # a copy's original
                     original = archive.plan(original)["copy_of"]
                 body = archive.edit(archive.text_of(original), rng)
             else:  # a new article of a known story: a rewrite, never a copy
-                body = archive.body(archive.story(rng.randrange(total // 5 + 1)),
-                                    np.random.default_rng(total + number))
+                about = archive.plan(rng.choice(window))["story"] if number % 3 == 1 \
+                    else rng.randrange(total // 5 + 1)
+                body = archive.body(archive.story(about), np.random.default_rng(total + number))
             record = ArticleRecord(canonical_url=f"https://check.example/{number}",
                                    url=f"https://check.example/{number}", source="check",
-                                   text=body, content_hash=str(number), fields={})
+                                   text=body, content_hash=str(number), fields={},
+                                   fetched_at=archive.END)
             session.add(record)
             session.flush()
             started = time.perf_counter()
             classify(session, record, signature(body))
             session.flush()
             times.append(1000 * (time.perf_counter() - started))
+            duplicate_of, cluster_id, own_id = record.duplicate_of, record.cluster_id, record.id
+            session.rollback()
             if copy:
                 copies += 1
-                found += record.duplicate_of == original + 1
-            else:
-                false_duplicates += record.duplicate_of is not None
-            session.rollback()
+                found += duplicate_of == original + 1
+                continue
+            false_duplicates += duplicate_of is not None
+            clustered = cluster_id != own_id
+            # The archive's cluster_id is each article's own id: the cluster is an article.
+            wrong_story += clustered and archive.plan(cluster_id - 1)["story"] != about
     return {"dedupe_p50_ms": round(percentile(times, 0.5), 2),
             "dedupe_p99_ms": round(percentile(times, 0.99), 2),
-            "copies_found": found / copies, "false_duplicates": false_duplicates}
+            "copies_found": found / copies, "false_duplicates": false_duplicates,
+            "wrong_stories": wrong_story}
+
+
+def _window_articles(total: int) -> list[int]:
+    """The numbers of the articles whose story keys the archive keeps."""
+    since = archive.END - STORY_WINDOW
+    return [n for n in range(total) if archive.START + timedelta(
+        days=365 * n / total, minutes=n % 97) >= since]
 
 
 def search_terms(count: int) -> list[str]:
@@ -266,7 +290,7 @@ def _forget(url: str, made: list[Article]) -> None:
     urls, jobs = [art.canonical_url for art in made], [art.job_id for art in made]
     with engine_for(url).begin() as conn:
         ids = "SELECT id FROM articles WHERE canonical_url = ANY(:urls)"
-        for table in ("article_keys", "article_revisions"):
+        for table in ("article_keys", "story_keys", "article_revisions"):
             conn.execute(text(f"DELETE FROM {table} WHERE article_id IN ({ids})"), {"urls": urls})
         conn.execute(text("DELETE FROM articles WHERE canonical_url = ANY(:urls)"), {"urls": urls})
         conn.execute(text("DELETE FROM jobs WHERE id = ANY(:jobs)"), {"jobs": jobs})
@@ -294,8 +318,8 @@ def main() -> None:
         fill.mark_filled(args.database, args.articles)
     sizes = fill.sizes(args.database)
     result["sizes"] = sizes
-    keys = sizes["article_keys"]
-    result["dedupe_index_bytes_per_article"] = round(sum(keys.values()) / args.articles)
+    result["dedupe_index_bytes_per_article"] = round(sum(
+        sum(sizes[table].values()) for table in ("article_keys", "story_keys")) / args.articles)
     result["disk_bytes_per_article"] = round(
         sum(sum(table.values()) for table in sizes.values()) / args.articles)
     result["round_trip_ms"] = round_trip_ms(args.database)
@@ -306,8 +330,11 @@ def main() -> None:
     result["indices"] = index_effects(args.database)
     empty = args.empty_database or _empty_peer(args.database)
     migrate(empty)
-    made = [archive.article(args.articles + 10_000 + n, args.articles)
-            for n in range(args.stores)]
+    # Fetched as of the archive's newest day, as dedupe_checks: the story window it keeps is
+    # theirs, and none of its story keys has expired for a store to remove.
+    made = [archive.article(args.articles + 10_000 + n, args.articles).model_copy(
+        update={"fetched_at": archive.END, "published_at": archive.END})
+        for n in range(args.stores)]
     at_size, at_empty = store_rates(args.database, empty, made)
     result.update(store_per_s=round(at_size, 1), store_empty_per_s=round(at_empty, 1),
                   store_rate_ratio=round(at_size / at_empty, 2))

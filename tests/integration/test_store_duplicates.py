@@ -1,15 +1,18 @@
-"""Duplicates at store time, through the band table of a real database."""
+"""Duplicates at store time, through the band tables of a real database."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import combinations
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+import sqlalchemy as sa
 
 from services.store.store import store
 from shared.db import ArticleRecord, migrate, session_factory
 from shared.ledger import Ledger
+from shared.minhash import STORY_WINDOW
 from shared.models import Article
 
 DATA = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "extract"
@@ -62,3 +65,51 @@ def test_a_copy_stored_before_its_original_is_pointed_at_it_when_it_comes(
         assert original is not None and copy is not None
         assert original.duplicate_of is None
         assert copy.duplicate_of == original.id
+
+
+def _store_at(ledger: Ledger, key: str, fetched_at: datetime, n: int) -> int:
+    texts = {item["id"]: item["text"] for item in DATA["items"]}
+    article = Article(job_id=f"j{n}", source="s", url=f"https://news.example/{key}/{n}",
+                      canonical_url=f"https://news.example/{key}/{n}", text=texts[key],
+                      content_hash=str(n), published_at=fetched_at, fetched_at=fetched_at)
+    return store(article, ledger.sessions).article_id
+
+
+def _story_key_owners(ledger: Ledger) -> set[int]:
+    with ledger.session() as session:
+        return set(session.scalars(sa.text("SELECT DISTINCT article_id FROM story_keys")))
+
+
+def test_rewrites_share_a_story_within_the_window_and_copies_are_found_at_any_age(
+        ledger: Ledger) -> None:
+    """A rewrite fetched past STORY_WINDOW starts a story of its own; a copy still finds its
+    original a year on, through the near keys that are kept for ever."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    first = _store_at(ledger, "kupiansk-breach", start, 0)
+    within = _store_at(ledger, "kupiansk-why", start + STORY_WINDOW - timedelta(days=1), 1)
+    late = _store_at(ledger, "kupiansk-disguise", start + 3 * STORY_WINDOW, 2)
+    copy = _store_at(ledger, "kupiansk-breach-wire-copy", start + timedelta(days=365), 3)
+    with ledger.session() as session:
+        records = {article_id: session.get(ArticleRecord, article_id)
+                   for article_id in (first, within, late, copy)}
+    assert records[within].cluster_id == first  # type: ignore[union-attr]
+    assert records[late].cluster_id == late  # type: ignore[union-attr]
+    assert records[copy].duplicate_of == first  # type: ignore[union-attr]
+
+
+def test_each_store_removes_story_keys_that_fell_out_of_the_window(ledger: Ledger) -> None:
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    old = [_store_at(ledger, key, start + timedelta(hours=n), n)
+           for n, key in enumerate(("odesa-attack", "kupiansk-why", "kupiansk-breach"))]
+    assert _story_key_owners(ledger) == set(old)
+    with patch("services.store.duplicates.PRUNE_BATCH", 2):  # two of the three per store
+        newer = _store_at(ledger, "kupiansk-disguise", start + 2 * STORY_WINDOW, 3)
+        assert _story_key_owners(ledger) == {old[2], newer}  # the oldest first
+        newest = _store_at(ledger, "odesa-attack-trimmed", start + 2 * STORY_WINDOW, 4)
+    assert _story_key_owners(ledger) == {newer, newest}
+    with ledger.session() as session:  # the near keys of every article stay
+        owners = set(session.scalars(sa.text("SELECT DISTINCT article_id FROM article_keys")))
+    assert owners == {*old, newer, newest}
+    with ledger.session() as session:  # and the copy of an expired article is still found
+        trimmed = session.get(ArticleRecord, newest)
+        assert trimmed is not None and trimmed.duplicate_of == old[0]
