@@ -117,7 +117,8 @@ class ArticleRecord(Base):
     next_visit_at: Mapped[datetime | None] = mapped_column(index=True)
     visit_interval: Mapped[int | None] = mapped_column(Integer)
     # PostgreSQL also has `search_vector`, a stored generated tsvector (migration 0006), and
-    # `article_keys`, the band keys of the duplicate check (services/store/duplicates.py).
+    # `article_keys` and `story_keys`, the band keys of the duplicate check and of story
+    # clustering (services/store/duplicates.py; story keys for the last STORY_WINDOW only).
     __table_args__ = (Index("ix_articles_source_published", "source", "published_at"),
                       Index("ix_articles_page_kind_id", "page_kind", "id"))
 
