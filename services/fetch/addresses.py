@@ -1,11 +1,13 @@
 """The address guard: which IP addresses a configured URL may make us connect to (SSRF)."""
 
+import functools
 import ipaddress
 import socket
 
 from shared.errors import PermanentError, TransientError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # RFC 6052's well-known NAT64 prefix: an IPv4 address hides in the last 32 bits.
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 # RFC 8215's local-use translation prefix only reaches a site's own translator: always refused.
@@ -60,15 +62,12 @@ def resolve(host: str, port: int, *, allow_private: bool = False,
     public and one private address is refused. `allowed_networks` are exempt (an intranet
     mirror an operator trusts, a test's loopback server).
     """
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise TransientError("connection_error", f"cannot resolve {host}: {error}") from error
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    literal = ip_literal(host)
+    addresses = [literal] if literal is not None else _look_up(host, port)
     if not addresses:
         raise TransientError("connection_error", f"{host} has no address")
     if not allow_private:
-        exempt = [ipaddress.ip_network(network) for network in allowed_networks]
+        exempt = _networks(allowed_networks)
         refused = [str(a) for a in addresses
                    if not is_public(a) and not any(a in network for network in exempt)]
         if refused:
@@ -77,3 +76,28 @@ def resolve(host: str, port: int, *, allow_private: bool = False,
     # IPv4 first: a host's IPv6 is the more often broken of the two.
     ordered = sorted(dict.fromkeys(addresses), key=lambda a: a.version)
     return [str(address) for address in ordered]
+
+
+def ip_literal(host: str) -> IPAddress | None:
+    """The address a host that is an IP address in its usual form names, or None (a name, or a
+    form only the resolver reads, such as 127.1): getaddrinfo would answer it with itself."""
+    if "%" in host or not (host[:1].isdigit() or ":" in host):
+        return None  # a scoped address (the resolver drops the scope), or a name
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _look_up(host: str, port: int) -> list[IPAddress]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise TransientError("connection_error", f"cannot resolve {host}: {error}") from error
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+
+
+@functools.lru_cache(maxsize=16)
+def _networks(allowed_networks: tuple[str, ...]) -> list[IPNetwork]:
+    """The exempt networks, parsed once for the settings' tuple, not on every request."""
+    return [ipaddress.ip_network(network) for network in allowed_networks]

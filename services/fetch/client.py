@@ -102,7 +102,7 @@ class HttpClient:
 
     def _follow(self, url: str, headers: dict[str, str], guard: Guard, *, polite: bool,
                 cap: int = 0, filtered: bool = True) -> Download:
-        seen = {normalize_url(url)}
+        seen: set[str] = set()  # the chain's URLs, normalised once a redirect comes (rare)
         current = url
         for _ in range(self.limits.max_redirects + 1):
             response = self._send(current, headers, guard, polite)
@@ -111,10 +111,10 @@ class HttpClient:
                 return read_download(url, current, response, guard,
                                      cap=cap or self.limits.max_body_bytes, filtered=filtered)
             response.close()
+            seen.add(normalize_url(current))
             current = urljoin(current, location.strip())
             if normalize_url(current) in seen:
                 raise PermanentError("redirect_loop", f"{url} redirects back to {current}")
-            seen.add(normalize_url(current))
         raise PermanentError("too_many_redirects",
                              f"{url}: more than {self.limits.max_redirects} redirects")
 

@@ -57,6 +57,11 @@ class Guard:
             self._sockets.clear()
             return True
 
+    @property
+    def finished(self) -> bool:
+        """The fetch is over: its sockets are no longer watched, nothing is left to fire."""
+        return self._done
+
     def finish(self) -> None:
         with self._lock:
             self._done = True
@@ -81,17 +86,29 @@ class Watchdog:
 
     def arm(self, guard: Guard) -> None:
         with self._wake:
+            # The thread sleeps until the earliest deadline it holds: only a guard due before
+            # that needs to wake it. Every fetch has the same budget, so a new guard is nearly
+            # always due last, and the thread is not woken for each fetch (it was: three
+            # wake-ups a page, each taking the GIL from the fetch threads).
+            sooner = not self._heap or guard.deadline < self._heap[0][0]
             heapq.heappush(self._heap, (guard.deadline, next(self._counter), guard))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="fetch-watchdog",
                                                 daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            if sooner:
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:
             with self._wake:
-                while not self._heap or self._heap[0][0] > time.monotonic():
+                while True:
+                    # A finished fetch has nothing to fire: drop it now rather than wake at
+                    # its deadline for it (fire() would return at once).
+                    while self._heap and self._heap[0][2].finished:
+                        heapq.heappop(self._heap)
+                    if self._heap and self._heap[0][0] <= time.monotonic():
+                        break
                     timeout = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._wake.wait(timeout)
                 _, _, guard = heapq.heappop(self._heap)

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from services.fetch.addresses import embedded_ipv4, is_public, resolve
+from services.fetch.addresses import _look_up, embedded_ipv4, ip_literal, is_public, resolve
 from shared.errors import PermanentError
 
 
@@ -63,3 +63,23 @@ def test_a_refusal_names_the_settings_that_allow_it() -> None:
     assert "127.0.0.1 resolves to non-public 127.0.0.1" in refused.value.message
     assert "COPYDESK_ALLOWED_NETWORKS" in refused.value.message
     assert "COPYDESK_ALLOW_PRIVATE_NETWORKS=true" in refused.value.message
+
+
+@pytest.mark.parametrize("host", [
+    "127.0.0.1", "127.0.0.2", "10.1.2.3", "93.184.216.34", "0.0.0.0", "255.255.255.255",
+    "::1", "::", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:127.0.0.1", "64:ff9b::a00:1",
+])
+def test_an_ip_literal_is_what_the_resolver_answers_for_it(host: str) -> None:
+    """The fast path (no getaddrinfo for an IP address) gives the resolver's own answer."""
+    assert ip_literal(host) is not None
+    looked_up = list(dict.fromkeys(_look_up(host, 80)))
+    assert looked_up == [ip_literal(host)]
+    assert resolve(host, 80, allow_private=True) == [str(a) for a in looked_up]
+
+
+@pytest.mark.parametrize("host", [
+    "localhost", "example.com", "9news.com.au", "127.1", "0x7f.0.0.1", "2130706433",
+    "fe80::1%lo", "",
+])
+def test_names_and_forms_only_the_resolver_reads_are_looked_up(host: str) -> None:
+    assert ip_literal(host) is None

@@ -55,3 +55,9 @@ def test_corrupt_data_is_a_permanent_error() -> None:
 
 def test_gunzip() -> None:
     assert gunzip(gzip.compress(BODY), 10**6) == BODY
+
+
+def test_a_body_in_one_piece_comes_back_uncopied_and_pieces_join_in_order() -> None:
+    assert decode_stream([BODY], "", 10**6) is BODY
+    assert decode_stream(_chunks(BODY, 7), "identity", 10**6) == BODY
+    assert decode_stream([], "", 10**6) == b""
