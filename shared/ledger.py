@@ -3,7 +3,7 @@
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,6 +121,32 @@ class Ledger:
                             worker=claim.worker if claim else None,
                             task_id=claim.task_id if claim else None))
             return job_id
+
+    def accept_new(self, items: Sequence[tuple[str, dict[str, str]]], source: str,
+                   stage: str = "fetch") -> list[str | None]:
+        """Register a job for each (url, hints) whose URL has none yet, in one transaction:
+        what a feed or sitemap yields. Each item's new job id, in order; None for a URL that
+        had a job already or came earlier in `items`."""
+        stored = [redact(url) for url, _ in items]  # never stored with its credentials
+        known = self.seen(stored)
+        now, claim = utcnow(), current_claim()
+        ids: list[str | None] = []
+        jobs: list[Job] = []
+        for url, (_, hints) in zip(stored, items, strict=True):
+            if url in known:
+                ids.append(None)
+                continue
+            known.add(url)
+            jobs.append(Job(id=new_job_id(), url=url, source=source, hints=hints or {},
+                            stage=stage, created_at=now, updated_at=now,
+                            lease_until=now + self.lease,
+                            worker=claim.worker if claim else None,
+                            task_id=claim.task_id if claim else None))
+            ids.append(jobs[-1].id)
+        if jobs:
+            with self.session() as session:
+                session.add_all(jobs)
+        return ids
 
     def seen(self, urls: Iterable[str]) -> set[str]:
         """The URLs among `urls` that already have a job."""
@@ -423,7 +449,9 @@ def pack_raw(raw: RawPage) -> bytes:
     # ISA-L's deflate at level 1 (zlib's format: unpack_raw reads old and new alike): 0.5 ms a
     # page on the development corpus against 2.3 for zlib's level 1, kept at 21.7% of its
     # size against 22.0% (zlib's level 6: 6.7 ms, 18%).
-    return isal_zlib.compress(raw.model_dump_json().encode("utf-8"), 1)
+    # The serializer's bytes as they are: model_dump_json() makes the same bytes into a str
+    # that would only be encoded again (0.87 -> 0.59 ms a page).
+    return isal_zlib.compress(raw.__pydantic_serializer__.to_json(raw), 1)
 
 
 def unpack_raw(payload: bytes) -> RawPage:

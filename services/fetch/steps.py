@@ -79,16 +79,13 @@ def accept_discovery(found: Discovery, job: FetchJob, ledger: Ledger) -> list[Pa
     if found.kind == "unchanged":
         ledger.close(job.job_id, "unchanged")
         return []
-    payloads: list[Payload] = []
-    for item in found.urls:
-        url = normalize_url(item.url)
-        job_id = ledger.accept(url, job.source, dict(item.hints), skip_seen=True)
-        if job_id:
-            payloads.append(FetchJob(job_id=job_id, url=url, source=job.source,
-                                     hints=dict(item.hints)))
+    # One look-up of the URLs already known and one insert for the rest: a feed of 200
+    # articles took 0.36 s a job at a time, in the loop every other page waits on.
+    items = [(normalize_url(item.url), dict(item.hints)) for item in found.urls]
+    job_ids = ledger.accept_new(items, job.source)
     ledger.close(job.job_id, "expanded")
-    return payloads
-
+    return [FetchJob(job_id=job_id, url=url, source=job.source, hints=hints)
+            for (url, hints), job_id in zip(items, job_ids, strict=True) if job_id]
 
 def raw_from_download(download: Download, job_id: str, source: str) -> RawPage:
     """A download that already happened (a source that was a page, a WARC record)."""

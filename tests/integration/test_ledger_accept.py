@@ -1,0 +1,25 @@
+"""A feed's URLs accepted in one go: known ones skipped, repeats once, credentials never kept."""
+
+from sqlalchemy import select
+
+from shared.db import Job, migrate, session_factory
+from shared.ledger import Ledger
+
+
+def test_accept_new_registers_each_unknown_url_once(database_url: str) -> None:
+    migrate(database_url)
+    ledger = Ledger(session_factory(database_url))
+    known = ledger.accept("https://news.example/a", "feed")
+    ids = ledger.accept_new([("https://news.example/a", {}),
+                             ("https://news.example/b", {"source_rate": "2"}),
+                             ("https://news.example/b", {"source_rate": "9"}),
+                             ("https://user:secret@news.example/c", {})], "feed")
+    assert known and ids[0] is None and ids[2] is None
+    assert ids[1] and ids[3] and len({ids[1], ids[3]}) == 2
+    with ledger.session() as session:
+        rows = {job.id: job for job in session.scalars(select(Job))}
+    assert rows[ids[1]].url == "https://news.example/b"
+    assert rows[ids[1]].hints == {"source_rate": "2"}  # the first mention's hints
+    assert "secret" not in rows[ids[3]].url
+    assert ledger.accept_new([("https://news.example/b", {})], "feed") == [None]
+    assert ledger.accept_new([], "feed") == []
