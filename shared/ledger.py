@@ -3,10 +3,11 @@
 import uuid
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from isal import isal_zlib
@@ -22,6 +23,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -244,27 +246,33 @@ class Ledger:
         """Keep the download, compressed, and its validators for the next conditional GET;
         `packed` is pack_raw(raw) when the caller made it already (off the writer's thread)."""
         packed = packed or pack_raw(raw)
-        self._upsert(lambda: RawPageRecord(job_id=raw.job_id, url=raw.url, source=raw.source,
-                                           fetched_at=raw.fetched_at, payload=packed))
+        self._upsert(RawPageRecord, {"job_id": raw.job_id, "url": raw.url, "source": raw.source,
+                                     "fetched_at": raw.fetched_at, "payload": packed})
         self.keep_validators(raw.url, raw.etag, raw.last_modified)
 
     def keep_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
         """Remember ETag and Last-Modified of `url` for the next conditional GET."""
         if not (etag or last_modified):
             return
-        self._upsert(lambda: UrlValidator(url=url, etag=etag, last_modified=last_modified,
-                                          updated_at=utcnow()))
+        self._upsert(UrlValidator, {"url": url, "etag": etag, "last_modified": last_modified,
+                                    "updated_at": utcnow()})
 
-    def _upsert(self, record: Callable[[], object]) -> None:
-        # merge() reads, then inserts when it found nothing: two workers keeping the same row
-        # at once (a redelivered message beside the first one) both insert, and one fails on
-        # the key. The second try finds the row and updates it.
-        try:
-            with self.session() as session:
-                session.merge(record())
-        except IntegrityError:
-            with self.session() as session:
-                session.merge(record())
+    def _upsert(self, table: type[RawPageRecord] | type[UrlValidator],
+                row: dict[str, object]) -> None:
+        """Insert `row`, or update the row with its key: one statement (INSERT ... ON CONFLICT),
+        so that two workers keeping the same row at once (a redelivered message beside the
+        first) both succeed, the later one's values kept."""
+        statement = _upsert_statement(self.engine.dialect.name, table)
+        if statement is None:  # a database without ON CONFLICT: read, then insert or update
+            try:
+                with self.session() as session:
+                    session.merge(table(**row))
+            except IntegrityError:
+                with self.session() as session:
+                    session.merge(table(**row))
+            return
+        with self._statement() as db:
+            db.execute(statement, row)
 
     def raw_page(self, job_id: str) -> RawPage | None:
         """The kept download of a job, if any."""
@@ -401,6 +409,24 @@ def close_job(db: Session | Connection, job_id: str, status: str,
     result = db.execute(_CLOSE, {"p_job_id": job_id, "p_status": status,
                                  "p_article_id": article_id, "p_now": utcnow()})
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@cache
+def _upsert_statement(dialect: str, table: type[RawPageRecord] | type[UrlValidator]) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE of every other column, for `dialect`; None for
+    a database copydesk does not run on (the ORM's merge() then)."""
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:
+        return None
+    key = [column.name for column in table.__table__.primary_key]
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_={column.name: statement.excluded[column.name]
+              for column in table.__table__.columns if column.name not in key})
 
 
 # The statements of a job's every step, built once: SQLAlchemy then reuses their compiled

@@ -33,6 +33,13 @@ PAGE = b"<html><head><title>Fine</title></head><body><p>A fine page.</p></body><
 CAP = 256 * 1024
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # A burst of parallel fetches overflowed the default backlog of 5 at times; a dropped SYN
+    # is retried by the client's kernel after 1 s, past a short connect timeout.
+    request_queue_size = 128
+
+
 class LocalServer:
     """A threaded HTTP/1.1 server on a loopback port, its routes given as functions."""
 
@@ -59,8 +66,7 @@ class LocalServer:
                 server.hits.append(self.path)
                 (server.routes.get(self.path.split("?", 1)[0]) or not_found)(self)
 
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, 0), Handler)
         self.port = self.httpd.server_address[1]
         self.host = host
 
