@@ -6,6 +6,13 @@ gives every element the plain HtmlElement class from C: the same tree, about 8% 
 cleaning. Everything else (repairs, options, the check that the text is HTML) is trafilatura's,
 with one shortcut: the regex scan for control characters over the whole page (about 1.5 ms on
 a 300 KB page) runs only when a substring search (four times cheaper) finds one.
+
+The tree then loses what no reader takes text from: scripts (but JSON-LD), style sheets and
+inline SVG. trafilatura deletes all three before it reads (its tree cleaning and its baseline's
+both do), as do the readability and jusText fallbacks for scripts and styles, and this
+package's readers look at none; but every copy trafilatura makes of the tree and every XPath it
+runs over it paid for them: a sixth of trafilatura's time on fundus80 (one node in seven goes),
+a twelfth on trafilatura-eval, with the same text from both its fast mode and its full chain.
 """
 
 import lxml.html
@@ -38,7 +45,18 @@ def parse(html: str) -> HtmlElement | None:
         tree = _from_bytes(html)
     if tree is not None and is_dubious_html(beginning) and len(tree) < 2:
         return None
+    if tree is not None:
+        _drop_unread(tree)
     return tree
+
+
+def _drop_unread(tree: HtmlElement) -> None:
+    """Scripts but JSON-LD, style sheets and inline SVG out of the tree, their tails kept."""
+    unread = [element for element in tree.iter("script", "style", "svg")
+              if (element.tag != "script" or "ld+json" not in (element.get("type") or ""))
+              and element is not tree]  # a fragment that is one script stays as it is
+    for element in unread:
+        element.drop_tree()  # the text after it (its tail) stays, as trafilatura's deletes keep it
 
 
 def _repaired(html: str, beginning: str) -> str:
