@@ -11,7 +11,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document, Extractor
 
 from services.clean import gaps, markup, structured
-from services.clean.page_tree import parse
+from services.clean.page_tree import for_trafilatura, parse
 from services.clean.text import (
     covered,
     covered_in,
@@ -90,10 +90,11 @@ def read_body(html: str, url: str | None = None) -> Body:
 def _trafilatura(tree: HtmlElement, url: str | None) -> list[str]:
     """Trafilatura's body: fast first, its full fallback chain only when that came out short
     and a small part of the page."""
-    paragraphs = _run(tree, url, fast=True)
+    lean = for_trafilatura(tree)
+    paragraphs = _run(lean, url, fast=True)
     found = sum(len(p.split()) for p in paragraphs)
     if found < SHORT and found < PAGE_SHARE * _page_words(tree):
-        paragraphs = _run(tree, url, fast=False) or paragraphs
+        paragraphs = _run(lean, url, fast=False) or paragraphs
     return paragraphs
 
 
