@@ -49,7 +49,9 @@ def judge_body(raw: RawPage, body: PageBody,
     # delivery: the first and a redelivered one see the same counts.
     templates = furniture.observe(site_of(raw), raw.final_url, [p.text for p in paragraphs]) \
         if furniture is not None else frozenset()
-    judge(paragraphs, lambda text: fingerprint(text) in templates)
+    # No templates (no index, or nothing learned yet): no paragraph needs its fingerprint.
+    judge(paragraphs, (lambda text: fingerprint(text) in templates) if templates
+          else (lambda text: False))
     if not raw.is_html:
         plaintext.mark_teasers(sequence)
     return _page(raw, sequence, list(body.removed))

@@ -38,12 +38,46 @@ _ANYWHERE = [
 ]
 # Written in lower case and matched on lower-cased text: re scans for a literal much faster
 # than for a case-folded one, and this runs on every paragraph.
-_PATTERNS = [(reason, re.compile(pattern)) for reason, pattern in _ANYWHERE]
-# The same patterns without their anchors (^, $, \b), as a first test: they match wherever
-# the exact ones do, and with a literal at the head of every branch re skips ahead to where
-# one starts instead of trying each branch at each character (five times faster on news).
+#
+# Each pattern's branches split in two. Those anchored at the start ("^read more") are tried
+# with match(), which looks at the first characters only; scanning for them anywhere, as one
+# search over all branches must, was most of the cost. The rest are searched, first all of
+# them together without their anchors (^, $, \b): that loose pattern matches wherever an exact
+# branch does, and with a literal at the head of every branch re skips ahead to where one
+# starts (five times faster than the exact branches on news). Most paragraphs fail it.
 _RELAX = re.compile(r"\\b|(?<!\[)\^|(?<!\\)\$")
-_LOOSE = [re.compile(_RELAX.sub("", pattern)) for _, pattern in _ANYWHERE]
+
+
+def _branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern (no | inside brackets or groups splits it)."""
+    branches, depth, start, escaped, in_class = [], 0, 0, False, False
+    for index, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:index])
+            start = index + 1
+    return [*branches, pattern[start:]]
+
+
+def _compiled(branches: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(branches)) if branches else None
+
+
+_RULES = [(reason,
+           _compiled([b[1:] for b in _branches(pattern) if b.startswith("^")]),
+           _compiled([b for b in _branches(pattern) if not b.startswith("^")]))
+          for reason, pattern in _ANYWHERE]
+_LOOSE = re.compile("|".join(_RELAX.sub("", b) for _, pattern in _ANYWHERE
+                             for b in _branches(pattern) if not b.startswith("^")))
 # The voice of a pitch: the site speaking to the reader, outside any quotation.
 _PITCH_VOICE = re.compile(r"\b(?:we|our|us|you|your)\b", re.IGNORECASE)
 
@@ -59,8 +93,10 @@ def reason_for(paragraph: str) -> str | None:
     if not text or len(text.split()) > _MAX_WORDS:
         return None
     lowered = text.lower()
-    for (reason, pattern), loose in zip(_PATTERNS, _LOOSE, strict=True):
-        if loose.search(lowered) and pattern.search(lowered):
+    floating = _LOOSE.search(lowered) is not None
+    for reason, anchored, anywhere in _RULES:
+        if (anchored and anchored.match(lowered)) \
+                or (floating and anywhere and anywhere.search(lowered)):
             return reason
     return None
 
