@@ -429,15 +429,15 @@ def _upsert_statement(dialect: str, table: type[RawPageRecord] | type[UrlValidat
               for column in table.__table__.columns if column.name not in key})
 
 
-# The statements of a job's every step, built once: SQLAlchemy then reuses their compiled
-# form from its cache key alone, where building them per call cost 0.6 ms a begin and
-# handoff, mostly in coercing the expressions. Parameters are named p_*: an UPDATE reserves
-# its columns' own names for the values it sets.
 def _containing(task_id: str) -> str:
     """A LIKE pattern for `task_id` anywhere in the superseded list, wildcards escaped."""
     return "%" + task_id.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
+# The statements of a job's every step, built once: SQLAlchemy then reuses their compiled
+# form from its cache key alone, where building them per call cost 0.6 ms a begin and
+# handoff, mostly in coercing the expressions. Parameters are named p_*: an UPDATE reserves
+# its columns' own names for the values it sets.
 def _steps() -> tuple[Any, Any, Any, Any, Any]:
     order = bindparam("p_order", type_=Integer)
     now = bindparam("p_now", type_=Job.updated_at.type)
