@@ -87,6 +87,7 @@ def accept_discovery(found: Discovery, job: FetchJob, ledger: Ledger) -> list[Pa
     return [FetchJob(job_id=job_id, url=url, source=job.source, hints=hints)
             for (url, hints), job_id in zip(items, job_ids, strict=True) if job_id]
 
+
 def raw_from_download(download: Download, job_id: str, source: str) -> RawPage:
     """A download that already happened (a source that was a page, a WARC record)."""
     body, encoding = decode_body(download)
