@@ -11,8 +11,9 @@ as it goes (services/store/duplicates.py). `article_keys` keeps the near part's 
 find copies at any age. Keys are made again from the stored signatures, not from the texts.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -77,22 +78,13 @@ def _split_keys(postgres: bool) -> None:
     cutoff = newest - WINDOW
     if not postgres:
         bind.execute(sa.text("DELETE FROM article_keys"))
-    last = 0
-    while True:
-        rows = bind.execute(sa.text(
-            "SELECT id, signature, fetched_at FROM articles WHERE id > :last "
-            "AND signature IS NOT NULL ORDER BY id LIMIT :batch").columns(fetched_at=_TIME),
-            {"last": last, "batch": _BATCH}).all()
-        if not rows:
-            return
-        near_rows, story_rows = [], []
-        for article_id, signature, fetched_at in rows:
-            values = np.frombuffer(signature, dtype="<u4").astype(np.uint32)
-            keys = part_keys(values[:NUM_PERM], values[NUM_PERM:])
-            near_rows.append({"id": article_id, "keys": keys["near"]})
-            if _naive(fetched_at) >= _naive(cutoff):
-                story_rows.append({"id": article_id, "kept_at": fetched_at,
-                                   "keys": keys["story"]})
+    for batch in _keyed_batches():
+        near_rows: list[dict[str, Any]] = [{"id": article_id, "keys": keys["near"]}
+                                           for article_id, keys, _ in batch]
+        story_rows: list[dict[str, Any]] = [
+            {"id": article_id, "kept_at": fetched_at, "keys": keys["story"]}
+            for article_id, keys, fetched_at in batch
+            if _naive(fetched_at) >= _naive(cutoff)]
         if postgres:
             bind.execute(sa.text("UPDATE article_keys SET keys = :keys WHERE article_id = :id"),
                          near_rows)
@@ -110,7 +102,28 @@ def _split_keys(postgres: bool) -> None:
             if story:
                 bind.execute(sa.text("INSERT INTO story_keys (band_key, article_id, kept_at) "
                                      "VALUES (:key, :id, :kept_at)").bindparams(_KEPT_AT), story)
+
+
+def _keyed_batches() -> Iterator[list[tuple[int, dict[str, list[int]], datetime]]]:
+    """Every signed article's (id, band keys by part, fetch time), a batch at a time, the keys
+    made again from its stored signature."""
+    bind = op.get_bind()
+    last = 0
+    while True:
+        rows = bind.execute(sa.text(
+            "SELECT id, signature, fetched_at FROM articles WHERE id > :last "
+            "AND signature IS NOT NULL ORDER BY id LIMIT :batch").columns(fetched_at=_TIME),
+            {"last": last, "batch": _BATCH}).all()
+        if not rows:
+            return
+        yield [(article_id, _part_keys(signature), fetched_at)
+               for article_id, signature, fetched_at in rows]
         last = rows[-1][0]
+
+
+def _part_keys(signature: bytes) -> dict[str, list[int]]:
+    values = np.frombuffer(signature, dtype="<u4").astype(np.uint32)
+    return part_keys(values[:NUM_PERM], values[NUM_PERM:])
 
 
 def _naive(value: datetime) -> datetime:
@@ -135,16 +148,8 @@ def _join_keys(postgres: bool) -> None:
     bind = op.get_bind()
     if not postgres:
         bind.execute(sa.text("DELETE FROM article_keys"))
-    last = 0
-    while True:
-        rows = bind.execute(sa.text(
-            "SELECT id, signature FROM articles WHERE id > :last AND signature IS NOT NULL "
-            "ORDER BY id LIMIT :batch"), {"last": last, "batch": _BATCH}).all()
-        if not rows:
-            return
-        for article_id, signature in rows:
-            values = np.frombuffer(signature, dtype="<u4").astype(np.uint32)
-            keys = part_keys(values[:NUM_PERM], values[NUM_PERM:])
+    for batch in _keyed_batches():
+        for article_id, keys, _ in batch:
             everything = sorted({*keys["near"], *keys["story"]})
             if postgres:
                 bind.execute(sa.text("UPDATE article_keys SET keys = :keys "
@@ -154,4 +159,3 @@ def _join_keys(postgres: bool) -> None:
                 bind.execute(sa.text("INSERT INTO article_keys (band_key, article_id) "
                                      "VALUES (:key, :id)"),
                              [{"key": key, "id": article_id} for key in everything])
-        last = rows[-1][0]
