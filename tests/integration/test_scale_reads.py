@@ -10,13 +10,14 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Engine
 
 from copydesk import queries
 from copydesk.export import EncodedRecord, write_csv, write_jsonl
 from copydesk.search import parse_cursor, search
 from services.store.store import store_and_close
 from shared import minhash
-from shared.db import ArticleRecord, engine_for, migrate, session_factory
+from shared.db import MIGRATIONS, ArticleRecord, engine_for, migrate, session_factory
 from shared.ledger import Ledger
 from shared.models import Article, DeadLetter, Entities, Entity, Entry, Quote
 from shared.records import export_record
@@ -169,11 +170,17 @@ def test_status_estimates_closed_jobs_of_a_large_table(ledger: Ledger, database_
     assert counts["open"] == 1 and counts["dead"] == 0  # counted
 
 
-def test_migration_0006_resigns_stored_articles(database_url: str) -> None:
+def _alembic(database_url: str) -> tuple[Config, Engine]:
+    """Alembic's config on the test's database, to step through single migrations."""
     config = Config()
-    config.set_main_option("script_location", "shared/migrations")
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", database_url)
     config.attributes["engine"] = engine = engine_for(database_url)
+    return config, engine
+
+
+def test_migration_0006_resigns_stored_articles(database_url: str) -> None:
+    config, engine = _alembic(database_url)
     command.upgrade(config, "0004")
     text = "The council approved new flood defences for the harbour on Tuesday evening."
     now = datetime.now(UTC)
@@ -200,10 +207,7 @@ def test_migration_0006_resigns_stored_articles(database_url: str) -> None:
 
 
 def test_migration_0008_keeps_story_keys_of_the_last_window_only(database_url: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", "shared/migrations")
-    config.set_main_option("sqlalchemy.url", database_url)
-    config.attributes["engine"] = engine = engine_for(database_url)
+    config, engine = _alembic(database_url)
     command.upgrade(config, "0007_console_indexes")
     newest = datetime(2025, 12, 31, tzinfo=UTC)
     fetched = {1: newest - timedelta(days=400), 2: newest - timedelta(days=29), 3: newest}
