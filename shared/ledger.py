@@ -112,17 +112,9 @@ class Ledger:
         with self.session() as session:
             if skip_seen and session.scalar(select(Job.id).where(Job.url == url).limit(1)):
                 return None
-            job_id = new_job_id()
-            now = utcnow()
-            # Accepted by a worker's step (a feed's, a sitemap's): named after it until its own
-            # first step begins, so that the sweeper finds it if that worker dies before its
-            # message is sent.
-            claim = current_claim()
-            session.add(Job(id=job_id, url=url, source=source, hints=hints or {}, stage=stage,
-                            created_at=now, updated_at=now, lease_until=now + self.lease,
-                            worker=claim.worker if claim else None,
-                            task_id=claim.task_id if claim else None))
-            return job_id
+            job = self._new_job(url, source, hints, stage, utcnow(), current_claim())
+            session.add(job)
+            return job.id
 
     def accept_new(self, items: Sequence[tuple[str, dict[str, str]]], source: str,
                    stage: str = "fetch") -> list[str | None]:
@@ -139,16 +131,22 @@ class Ledger:
                 ids.append(None)
                 continue
             known.add(url)
-            jobs.append(Job(id=new_job_id(), url=url, source=source, hints=hints or {},
-                            stage=stage, created_at=now, updated_at=now,
-                            lease_until=now + self.lease,
-                            worker=claim.worker if claim else None,
-                            task_id=claim.task_id if claim else None))
+            jobs.append(self._new_job(url, source, hints, stage, now, claim))
             ids.append(jobs[-1].id)
         if jobs:
             with self.session() as session:
                 session.add_all(jobs)
         return ids
+
+    def _new_job(self, url: str, source: str, hints: dict[str, str] | None, stage: str,
+                 now: datetime, claim: Claim | None) -> Job:
+        """A job row for a redacted `url`. Accepted by a worker's step (a feed's, a
+        sitemap's), it is named after that step until its own first step begins, so that the
+        sweeper finds it if that worker dies before its message is sent."""
+        return Job(id=new_job_id(), url=url, source=source, hints=hints or {}, stage=stage,
+                   created_at=now, updated_at=now, lease_until=now + self.lease,
+                   worker=claim.worker if claim else None,
+                   task_id=claim.task_id if claim else None)
 
     def seen(self, urls: Iterable[str]) -> set[str]:
         """The URLs among `urls` that already have a job."""
@@ -262,17 +260,8 @@ class Ledger:
         """Insert `row`, or update the row with its key: one statement (INSERT ... ON CONFLICT),
         so that two workers keeping the same row at once (a redelivered message beside the
         first) both succeed, the later one's values kept."""
-        statement = _upsert_statement(self.engine.dialect.name, table)
-        if statement is None:  # a database without ON CONFLICT: read, then insert or update
-            try:
-                with self.session() as session:
-                    session.merge(table(**row))
-            except IntegrityError:
-                with self.session() as session:
-                    session.merge(table(**row))
-            return
         with self._statement() as db:
-            db.execute(statement, row)
+            db.execute(_upsert_statement(self.engine.dialect.name, table), row)
 
     def raw_page(self, job_id: str) -> RawPage | None:
         """The kept download of a job, if any."""
@@ -413,15 +402,14 @@ def close_job(db: Session | Connection, job_id: str, status: str,
 
 @cache
 def _upsert_statement(dialect: str, table: type[RawPageRecord] | type[UrlValidator]) -> Any:
-    """INSERT ... ON CONFLICT (key) DO UPDATE of every other column, for `dialect`; None for
-    a database copydesk does not run on (the ORM's merge() then)."""
+    """INSERT ... ON CONFLICT (key) DO UPDATE of every other column, for `dialect`."""
     statement: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
         statement = postgresql.insert(table)
     elif dialect == "sqlite":
         statement = sqlite.insert(table)
     else:
-        return None
+        raise ValueError(f"copydesk runs on SQLite or PostgreSQL, not {dialect}")
     key = [column.name for column in table.__table__.primary_key]
     return statement.on_conflict_do_update(
         index_elements=key,
