@@ -156,9 +156,11 @@ def distributed_run(feed: str, work: Path) -> tuple[float, float, int]:
 def _last_close(database: str) -> float:
     """When the ledger's last job closed (Unix seconds): the pipeline's end, whatever the
     polling of the command that waited for it."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    engine = create_engine(database.replace("postgresql://", "postgresql+psycopg://", 1))
+    from shared.db import engine_for
+
+    engine = engine_for(database)
     try:
         with engine.connect() as connection:
             return connection.execute(text("SELECT max(updated_at) FROM jobs")).scalar().timestamp()
