@@ -54,7 +54,7 @@ class InProcess:
         self.client = client or make_client(settings)
         # Furniture learned from this run's pages: one process, so memory is enough (the
         # workers share theirs in Redis).
-        self.furniture: FurnitureIndex = MemoryFurniture()
+        self.furniture: FurnitureIndex = MemoryFurniture(window=settings.furniture_window)
         self.limits = EngineLimits(fetch_threads=settings.run_fetch_threads,
                                    processes=settings.run_processes,
                                    policy=replace(RETRY_POLICY, patience=settings.patience))

@@ -77,8 +77,9 @@ def replay_furniture() -> FurnitureIndex:
     """The furniture index the clean workers share (in Redis), for a replay on the workers."""
     from services.clean.redis_furniture import RedisFurniture
     from shared import runtime
+    from shared.settings import get_settings
 
-    return RedisFurniture(runtime.redis_client())
+    return RedisFurniture(runtime.redis_client(), window=get_settings().furniture_window)
 
 
 def prepare_replay(pipeline: "InProcess", ledger: Ledger, stage: str, source: str | None,

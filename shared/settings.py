@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # and those of workers whose heartbeat is gone. A dead worker's jobs go again within
     # the heartbeat TTL (20 s) plus this, which keeps recovery well under a minute.
     sweep_seconds: float = 10.0
+    # The clean stage learns a site's furniture from its most recent pages: between this many
+    # and twice as many, so the index stays bounded however long a site is followed, and a new
+    # template line counts against recent pages, not against every page the site ever had.
+    furniture_window: int = 1000
     sources_file: str = "sources.toml"
     log_json: bool = False
     # Workers serve Prometheus metrics on this port (0: off).

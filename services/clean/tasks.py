@@ -16,7 +16,7 @@ from shared.settings import get_settings
 def _furniture() -> RedisFurniture:
     # In Redis, not in the worker: every clean worker learns from the pages all of them saw,
     # and a page redelivered to another worker meets the same counts.
-    return RedisFurniture(runtime.redis_client())
+    return RedisFurniture(runtime.redis_client(), window=get_settings().furniture_window)
 
 
 def _clean(raw: RawPage) -> CleanPage:

@@ -128,3 +128,43 @@ def test_redis_and_memory_give_the_same_verdicts_in_one_step(
         assert (fingerprint("Sign up to our briefing.") in answers[0]) == (page in (2, 3))
     assert memory.observe("site.example", "/empty", []) == frozenset() \
         == redis_index.observe("site.example", "/empty", [])
+
+
+def test_redis_and_memory_keep_the_same_window(redis_server: RedisServer) -> None:
+    """Across many turns of a small window: the same verdicts in Redis as in memory, a bounded
+    index, and the site's line furniture throughout."""
+    client = redis.Redis.from_url(redis_server.url)
+    prefix = f"test:{uuid.uuid4().hex}"
+    redis_index, memory = RedisFurniture(client, prefix=prefix, window=7), MemoryFurniture(window=7)
+    for page in range(60):
+        lines = [STANDARDS, f"Story {page} in words of its own.", f"Its second line, {page}."]
+        lines += ["A briefing box on a run of pages."] if 20 <= page < 30 else []
+        answers = [index.observe("site.example", f"/story/{page % 50}", lines)
+                   for index in (redis_index, memory)]
+        assert answers[0] == answers[1], page
+        assert redis_index.counted("site.example") == memory.counted("site.example") <= 2 * 7 * 4
+        assert (fingerprint(STANDARDS) in answers[0]) == (page + 1 >= MIN_PAGES), page
+    assert client.scard(f"{prefix}:site.example:pages") == 50  # every page once, for ever
+    assert 0 < client.ttl(f"{prefix}:site.example:counts") <= 90 * 24 * 3600
+    client.close()
+
+
+def test_an_index_kept_before_windows_is_taken_over(redis_server: RedisServer) -> None:
+    """An index from before windows (its pages counted, no generation's page count) is read as
+    the first generation: its verdicts hold, and it is dropped as the window moves on."""
+    client = redis.Redis.from_url(redis_server.url)
+    prefix = f"test:{uuid.uuid4().hex}"
+    pages, counts = f"{prefix}:site.example:pages", f"{prefix}:site.example:counts"
+    client.sadd(pages, *[f"https://site.example/old/{n}" for n in range(40)])
+    client.hset(counts, mapping={fingerprint(STANDARDS): 40} | {
+        fingerprint(f"Old story {n}."): 1 for n in range(40)})
+    index = RedisFurniture(client, prefix=prefix, window=10)
+    assert index.is_furniture("site.example", STANDARDS)
+    first = index.observe("site.example", "/new/0", [STANDARDS, "New story 0."])
+    assert fingerprint(STANDARDS) in first
+    assert int(client.hget(f"{counts}:previous", "#pages")) == 41  # it turned at once
+    for number in range(1, 21):
+        index.observe("site.example", f"/new/{number}", [STANDARDS, f"New story {number}."])
+    assert index.counted("site.example") <= 2 * 10 * 2  # the old counts are gone
+    assert index.is_furniture("site.example", STANDARDS)
+    client.close()

@@ -1,7 +1,7 @@
 """The furniture learner in memory: its thresholds, its page counting, and the seeds."""
 
 from services.clean.clean import clean
-from services.clean.furniture import MIN_PAGES, MemoryFurniture
+from services.clean.furniture import MIN_PAGES, MemoryFurniture, fingerprint
 from shared.models import RawPage
 from tests.unit.test_clean_seeds import LIVE_BLOG, ROUNDUP, lines, raw_page
 
@@ -71,3 +71,52 @@ def test_a_learned_template_is_cut_from_plain_text_with_its_reason() -> None:
 def raw_page_text(url: str, body: str) -> RawPage:
     return RawPage(job_id=url.rsplit("/", 1)[-1], source="test", url=url, final_url=url,
                    content_type="text/plain", body=body)
+
+
+def stories(count: int, start: int = 0) -> list[list[str]]:
+    """Pages of one site: each with five paragraphs of its own and the site's template line."""
+    return [[f"Story {n}, paragraph {k}, in words of its own." for k in range(5)] + [TEMPLATE]
+            for n in range(start, start + count)]
+
+
+def test_the_window_bounds_what_a_site_keeps_and_keeps_its_furniture() -> None:
+    index = MemoryFurniture(window=10)
+    for number, page in enumerate(stories(200)):
+        found = index.observe(SITE, f"/story/{number}", page)
+        assert (fingerprint(TEMPLATE) in found) == (number + 1 >= MIN_PAGES), number
+        assert index.counted(SITE) <= 2 * 10 * 6  # two generations of six lines a page
+    assert index.is_furniture(SITE, TEMPLATE)
+    unbounded = MemoryFurniture(window=10**9)
+    for number, page in enumerate(stories(200)):
+        unbounded.observe(SITE, f"/story/{number}", page)
+    assert unbounded.counted(SITE) == 200 * 5 + 1
+
+
+def test_a_line_a_site_starts_to_show_is_learned_from_its_recent_pages() -> None:
+    # 500 pages without the line, then pages with it: against the last 50-100 pages it is
+    # furniture after about 30 of them; against all 500+ it would take over 200.
+    def pages_to_learn(index: MemoryFurniture) -> int:
+        for number in range(500):
+            index.observe(SITE, f"/old/{number}", [f"Old story {number} in its own words."])
+        for number in range(1, 1000):
+            found = index.observe(SITE, f"/new/{number}", [f"New story {number} here.", TEMPLATE])
+            if fingerprint(TEMPLATE) in found:
+                return number
+        raise AssertionError("never learned")
+
+    assert pages_to_learn(MemoryFurniture(window=50)) <= 0.3 * 2 * 50 + 1
+    assert pages_to_learn(MemoryFurniture(window=10**9)) > 200
+
+
+def test_a_page_counted_before_the_window_moved_on_is_not_counted_again() -> None:
+    # Which pages were counted is kept for ever: a page cleaned again (a replay, a late
+    # redelivery) adds nothing, however long ago it was counted.
+    index = MemoryFurniture(window=3)
+    index.observe(SITE, "/story/a", ["A line of story A alone."])
+    for number, page in enumerate(stories(7)):
+        index.observe(SITE, f"/story/{number}", page)
+    held = index.counted(SITE)
+    assert held <= 2 * 3 * 6
+    for _ in range(3):
+        assert index.observe(SITE, "/story/a", ["A line of story A alone."]) == frozenset()
+        assert index.counted(SITE) == held
