@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from copydesk.engine import Engine, EngineLimits, JobEnd, Listener, StepObserver
+from copydesk.furniture import StoredFurniture
 from copydesk.sources import Source
 from services.clean.clean import clean
-from services.clean.furniture import FurnitureIndex, MemoryFurniture
+from services.clean.furniture import FurnitureIndex
 from services.extract.extract import extract
 from services.fetch.client import HttpClient
 from services.fetch.factory import make_client
@@ -52,9 +53,10 @@ class InProcess:
         self.observer, self.listener = observer, listener
         self.ledger: Ledger = runtime.ledger(settings)
         self.client = client or make_client(settings)
-        # Furniture learned from this run's pages: one process, so memory is enough (the
-        # workers share theirs in Redis).
-        self.furniture: FurnitureIndex = MemoryFurniture(window=settings.furniture_window)
+        # Furniture learned in this process and kept in the database between runs (the
+        # workers share theirs in Redis); a replay on the workers puts Redis's in its place.
+        self.furniture: FurnitureIndex = StoredFurniture(self.ledger.sessions,
+                                                         settings.furniture_window)
         self.limits = EngineLimits(fetch_threads=settings.run_fetch_threads,
                                    processes=settings.run_processes,
                                    policy=replace(RETRY_POLICY, patience=settings.patience))
@@ -78,6 +80,7 @@ class InProcess:
             engine.run(items)
         finally:
             engine.close()
+            self.keep_furniture()
         self.accepted_jobs.extend(engine.found_jobs)
         return Summary.of(self.ledger.statuses(self.accepted_jobs))
 
@@ -88,6 +91,12 @@ class InProcess:
             engine.run(restarts)
         finally:
             engine.close()
+            self.keep_furniture()
+
+    def keep_furniture(self) -> None:
+        """Write what this process learned of the sites' furniture to the database."""
+        if isinstance(self.furniture, StoredFurniture):
+            self.furniture.save()
 
     def resume(self, stage: str, payload: Payload) -> None:
         """Carry a payload from `stage` to the end (a replay, a retried dead letter); one page

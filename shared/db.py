@@ -158,6 +158,16 @@ class DeadLetterRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class FurnitureRecord(Base):
+    """The embedded mode's furniture counts of one site, kept between runs (the workers keep
+    theirs in Redis): services.clean.furniture's state, compressed JSON."""
+
+    __tablename__ = "furniture_sites"
+    site: Mapped[str] = mapped_column(String(300), primary_key=True)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers (status, export) run beside the writer; the busy timeout
     # makes concurrent writers wait instead of failing at once.

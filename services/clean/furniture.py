@@ -22,7 +22,7 @@ matters: the counts live in Redis (or in the one process of the embedded mode), 
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.clean.text import key
 
@@ -53,6 +53,11 @@ def fingerprints(paragraphs: Sequence[str]) -> set[str]:
     return {found for paragraph in paragraphs if (found := fingerprint(paragraph))}
 
 
+def page_mark(page_key: str) -> str:
+    """A page key as the index keeps it: 16 hex digits instead of a whole URL."""
+    return hashlib.blake2b(page_key.encode("utf-8"), digest_size=8).hexdigest()
+
+
 def verdict(pages_with: int, pages_seen: int, min_pages: int, min_share: float) -> bool:
     """The furniture rule, in one place for every backend."""
     return pages_with >= min_pages and pages_with >= min_share * pages_seen
@@ -72,10 +77,10 @@ class MemoryFurniture:
     def observe(self, site: str, page_key: str, paragraphs: Sequence[str]) -> frozenset[str]:
         """Count each distinct paragraph of a page once, unless the page was seen before; the
         fingerprints of the page's furniture, this page counted."""
-        marks = fingerprints(paragraphs)
+        marks, page = fingerprints(paragraphs), page_mark(page_key)
         now, old = self._now[site], self._old[site]
-        if page_key not in self._pages[site]:
-            self._pages[site].add(page_key)
+        if page not in self._pages[site]:
+            self._pages[site].add(page)
             now[PAGES] += 1
             now.update(marks)
         seen = now[PAGES] + old[PAGES]
@@ -94,6 +99,16 @@ class MemoryFurniture:
         now, old = self._now[site], self._old[site]
         return verdict(now[found] + old[found], now[PAGES] + old[PAGES],
                        self.min_pages, self.min_share)
+
+    def state(self, site: str) -> dict[str, Any]:
+        """What the index knows of a site, as plain data (to keep it between runs)."""
+        return {"pages": sorted(self._pages.get(site, ())),
+                "now": dict(self._now.get(site, {})), "old": dict(self._old.get(site, {}))}
+
+    def restore(self, site: str, state: dict[str, Any]) -> None:
+        """Take up what state() gave, in place of what the index knows of the site."""
+        self._pages[site] = set(state["pages"])
+        self._now[site], self._old[site] = Counter(state["now"]), Counter(state["old"])
 
     def counted(self, site: str) -> int:
         """How many fingerprints the site's window holds: what its memory grows with."""

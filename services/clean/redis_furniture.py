@@ -1,6 +1,5 @@
 """The furniture index in Redis, shared by every clean worker."""
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from services.clean.furniture import (
     WINDOW,
     fingerprint,
     fingerprints,
+    page_mark,
     verdict,
 )
 
@@ -90,8 +90,3 @@ class RedisFurniture:
 
     def _previous(self, site: str) -> str:
         return f"{self.prefix}:{site}:counts:previous"
-
-
-def page_mark(page_key: str) -> str:
-    """A page key as the index keeps it: 16 hex digits instead of a whole URL."""
-    return hashlib.blake2b(page_key.encode("utf-8"), digest_size=8).hexdigest()
