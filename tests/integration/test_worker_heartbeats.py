@@ -1,17 +1,22 @@
 """Worker heartbeats in Redis: the main process and every prefork child beat, `copydesk status`
 counts them per stage, and they stop when the main process is SIGKILLed (children too); a step
-the killed worker held then shows in status as held by a dead worker."""
+the killed worker held then shows in status as held by a dead worker. A live worker stuck in a
+step past the task time limit loses the step to the sweeper's liveness pass."""
 
 import json
 import os
 import signal
+from datetime import timedelta
 from pathlib import Path
 
 import redis
 
-from shared.db import session_factory
+from shared.db import Job, migrate, session_factory
 from shared.ledger import Ledger
-from shared.liveness import HEARTBEAT_KEY, TTL_SECONDS, Claim, live_workers
+from shared.liveness import HEARTBEAT_KEY, TTL_SECONDS, Claim, beat, live_workers
+from shared.models import Payload, utcnow
+from shared.settings import Settings
+from shared.sweeper import STUCK_GRACE, sweep_workers
 from tests.support.services import RedisServer
 from tests.support.workers import Workers, copydesk, environment, wait_for
 
@@ -51,3 +56,36 @@ def test_heartbeats_per_process_and_their_end(tmp_path: Path, redis_server: Redi
         assert "jobs held by dead workers: 1" in text
     finally:
         workers.stop_all()
+
+
+def test_the_sweeper_takes_a_step_from_a_stuck_worker(tmp_path: Path,
+                                                      redis_db: redis.Redis) -> None:
+    """A worker alive (its heartbeat fresh in Redis) whose step began longer ago than the
+    shipped task time limit plus the grace: the sweep pass gives the step to another worker
+    and the stuck one's result is refused; a step younger than that is left alone."""
+    limit = Settings.model_fields["task_time_limit"].default  # the shipped 300 s
+    database_url = f"sqlite:///{tmp_path / 'copydesk.db'}"
+    migrate(database_url)
+    ledger = Ledger(session_factory(database_url), lease_seconds=900, max_attempts=3)
+    stuck, busy = Claim("fetch@h:1", "task-1"), Claim("fetch@h:1", "task-2")
+    beat(redis_db, stuck.worker, json.dumps({"stage": "fetch", "host": "h", "pid": 1}))
+    jobs = {}
+    for claim, age in ((stuck, STUCK_GRACE.total_seconds() + 1), (busy, 0)):
+        job_id = ledger.accept(f"https://news.example/{claim.task_id}", "test")
+        assert job_id and ledger.begin(job_id, "fetch", claim).proceed
+        with ledger.session() as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            job.claimed_at = utcnow() - timedelta(seconds=limit + age)
+        jobs[claim.task_id] = job_id
+    sent: list[tuple[str, Payload]] = []
+    count = sweep_workers(ledger, lambda stage, payload: sent.append((stage, payload)),
+                          redis_db, None, limit)
+    assert count == 1 and [stage for stage, _ in sent] == ["fetch"]
+    assert getattr(sent[0][1], "job_id", None) == jobs[stuck.task_id]
+    assert stuck.worker in live_workers(redis_db)  # it was alive all along
+    # The stuck step ends at last: its result is not sent on; the new message's is.
+    assert not ledger.handoff(jobs[stuck.task_id], "fetch", "clean", stuck)
+    again = Claim("fetch@h:2", "task-3")
+    assert ledger.begin(jobs[stuck.task_id], "fetch", again).proceed
+    assert ledger.handoff(jobs[stuck.task_id], "fetch", "clean", again)
