@@ -102,11 +102,13 @@ def _print_status(report: dict[str, Any], as_json: bool) -> None:
         sources.add_row(name, source["last_run"] or "-", str(source["new_articles_24h"]))
     out = Console()
     out.print(stages)
-    out.print("jobs: " + ", ".join(f"{k} {v}" for k, v in report["jobs"].items()))
+    # One line each whatever the width (a pipe or a log gets 80 columns): grep finds them.
+    out.print("jobs: " + ", ".join(f"{k} {v}" for k, v in report["jobs"].items()),
+              soft_wrap=True)
     if report.get("workers"):
         workers = report["workers"]
         out.print("live workers: " + ", ".join(f"{k} {v}" for k, v in workers["live"].items())
-                  + f"; jobs held by dead workers: {workers['held_by_dead']}")
+                  + f"; jobs held by dead workers: {workers['held_by_dead']}", soft_wrap=True)
     out.print(sources)
 
 

@@ -48,7 +48,8 @@ def path_of(url: str, site: FixtureSite) -> str:
 @pytest.fixture(scope="module")
 def distributed(site: FixtureSite, tmp_path_factory: pytest.TempPathFactory
                 ) -> Iterator[dict[str, Any]]:
-    """Four workers fed the two sources, twice; what export and dead-letters said after each."""
+    """Four workers fed the two sources, twice; what export and dead-letters said after each,
+    then what export said after each of two replays of the extract stage on the workers."""
     workdir = tmp_path_factory.mktemp("distributed")
     redis = RedisServer(workdir / "redis").start()
     try:
@@ -65,9 +66,16 @@ def distributed(site: FixtureSite, tmp_path_factory: pytest.TempPathFactory
                         "export": jsonl(copydesk("export", env=env, cwd=workdir).stdout),
                         "dead": jsonl(copydesk("dead-letters", env=env, cwd=workdir).stdout),
                     })
+                replays, replayed = [], []  # extract replayed on the workers, twice in a row
+                for _ in range(2):
+                    replayed.append(copydesk("replay", "--stage", "extract", env=env, cwd=workdir))
+                    copydesk("status", "--wait", "--timeout", "240", env=env, cwd=workdir,
+                             timeout=300)
+                    replays.append(jsonl(copydesk("export", env=env, cwd=workdir).stdout))
                 assert all(p.poll() is None for p in workers.processes.values()), \
                     f"a worker died:\n{workers.logs()}"
-            yield {"rounds": rounds, "workdir": workdir}
+            yield {"rounds": rounds, "replays": replays, "replayed": replayed,
+                   "workdir": workdir}
     finally:
         redis.stop(kill=True)
 
@@ -97,6 +105,18 @@ def test_second_submission_changes_nothing(distributed: dict[str, Any]) -> None:
     first, second = distributed["rounds"]
     assert second["export"] == first["export"]
     assert second["dead"] == first["dead"]
+
+
+def test_replaying_on_the_workers_twice_makes_no_new_revision(
+        distributed: dict[str, Any]) -> None:
+    """The second replay in a row finds every result unchanged (on PostgreSQL, through the
+    workers and the furniture counts they share in Redis): no revision, no text moves."""
+    for result in distributed["replayed"]:  # sent to the workers, not run here
+        assert "replayed" in result.stdout and "note:" not in result.stderr, result.stderr
+    once, twice = ({r["url"]: (r["revision"], r["text"], r["entries"]) for r in export}
+                   for export in distributed["replays"])
+    assert len(once) == len(distributed["rounds"][-1]["export"])
+    assert twice == once
 
 
 def test_export_records_carry_the_contract(distributed: dict[str, Any],

@@ -2,9 +2,11 @@
 and ingest again the same or grown input in any order, and the revisions and the live blog's
 entries converge: a replay run twice in a row, or the same page read twice, changes nothing."""
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -20,6 +22,7 @@ from services.extract.extract import extract
 from services.store.store import store
 from shared.db import ArticleRecord, RevisionRecord, migrate, session_factory
 from shared.models import Article, RawPage
+from tests.support.workers import copydesk, environment, jsonl
 from tests.unit.test_entry_identity import plain_blog
 
 PROPERTY = settings(max_examples=15, deadline=None,
@@ -132,3 +135,65 @@ def test_replaying_twice_in_a_row_makes_no_new_revision(
         with sessions() as session:
             texts = list(session.scalars(select(ArticleRecord.text)))
         assert len(texts) == PAGES and not any(PROMO in text for text in texts)
+
+
+class _CouncilSite(BaseHTTPRequestHandler):
+    """The council's pages as HTML (site_page's text, a paragraph each line) and a sitemap."""
+
+    def do_GET(self) -> None:
+        base = f"http://{self.headers['Host']}"
+        if self.path == "/sitemap.xml":
+            body = ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns='
+                    '"http://www.sitemaps.org/schemas/sitemap/0.9">'
+                    + "".join(f"<url><loc>{base}/news/report-{n}</loc></url>"
+                              for n in range(PAGES)) + "</urlset>")
+            kind = "application/xml"
+        elif self.path.startswith("/news/report-"):
+            number = int(self.path.rsplit("-", 1)[1])
+            lines = site_page(number).body.splitlines()
+            body = (f"<html><head><title>Report {number}</title></head><body><article>"
+                    f"<h1>Report {number}</h1>" + "".join(f"<p>{line}</p>" for line in lines)
+                    + "</article></body></html>")
+            kind = "text/html; charset=utf-8"
+        else:
+            self.send_error(404)
+            return
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_the_replay_command_learns_the_furniture_first(tmp_path: Path) -> None:
+    """`copydesk replay` itself (not a copy of its steps): ingested in order, the promotion line
+    stays on the pages read before it counted as furniture; a replay cuts it everywhere (every
+    kept page counted first), and a second replay changes nothing."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CouncilSite)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0")
+    try:
+        copydesk("run", f"http://127.0.0.1:{server.server_port}/sitemap.xml", env=env,
+                 cwd=tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    def archive() -> dict[str, tuple[int, str]]:
+        return {r["url"]: (r["revision"], r["text"])
+                for r in jsonl(copydesk("export", env=env, cwd=tmp_path).stdout)}
+
+    ingested = archive()
+    assert len(ingested) == PAGES
+    assert any(PROMO in text for _, text in ingested.values())  # read before it counted
+    replays = []
+    for _ in range(2):
+        copydesk("replay", "--stage", "extract", "--in-process", env=env, cwd=tmp_path)
+        replays.append(archive())
+    once, twice = replays
+    assert not any(PROMO in text for _, text in once.values())
+    assert twice == once
