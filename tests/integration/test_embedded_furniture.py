@@ -37,7 +37,8 @@ def urls(site: FixtureSite) -> list[str]:
 def test_a_line_on_every_page_is_learned_across_runs_of_one_page(
         urls: list[str], tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'copydesk.db'}"
-    env = environment(database, "redis://127.0.0.1:1/0")
+    # One page a run: no process pool to start for it.
+    env = environment(database, "redis://127.0.0.1:1/0", COPYDESK_RUN_PROCESSES="1")
     for url in urls:  # one page a run, as a schedule of small runs would bring them
         copydesk("run", url, env=env, cwd=tmp_path)
     texts = {record["url"]: record["text"] for record in
