@@ -41,6 +41,20 @@ def test_a_home_page_and_a_feed_give_one_line_per_job_with_its_own_url(
     assert set(MANIFEST["pages"]["/"]) <= set(paths)
 
 
+def test_two_jobs_that_end_in_one_article_each_have_their_line_and_url(
+        site: FixtureSite, tmp_path: Path) -> None:
+    # A feed's link with a query of its own is a job of its own whose page names the article's
+    # canonical URL: both jobs end in one article, and each still gets a line with its own URL
+    # (a report read from the articles table printed one line, with the first job's URL).
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0")
+    page = site.url(MANIFEST["pages"]["/world/"][0])
+    ran = copydesk("run", page, page + "?ref=feed", env=env, cwd=tmp_path)
+    lines = job_lines(ran.stdout)
+    assert ran.stdout.strip().splitlines()[-1].startswith("accepted 2,"), ran.stdout
+    assert sorted(url_of(line) for line in lines) == sorted([page, page + "?ref=feed"]), lines
+    assert len({line.split()[1] for line in lines}) == 1, lines  # one article id
+
+
 def test_a_near_copy_says_of_which_article(site: FixtureSite, tmp_path: Path) -> None:
     env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0")
     original, copy = MANIFEST["duplicates"][0]
@@ -61,6 +75,21 @@ def test_pages_run_again_each_say_unchanged_by_their_own_url(site: FixtureSite,
     assert len(again) == len(pages), again  # a 304 is a job that ended too
     assert sorted(url_of(line) for line in again) == sorted(pages)
     assert all(line.startswith("unchanged") for line in again), again
+
+
+def test_a_page_tried_again_says_why_it_waits(site: FixtureSite, tmp_path: Path) -> None:
+    # Piped, a retried page is not silent until it ends: a line on stderr for each wait, with
+    # the page's URL, the wait and its reason (a 500 tried again, a 503 with Retry-After).
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0",
+                      COPYDESK_MAX_ATTEMPTS="3")
+    error, flaky = site.url("/hostile/error"), site.url("/hostile/flaky?run=waits")
+    ran = copydesk("run", error, flaky, env=env, cwd=tmp_path)
+    waits = [line.split() for line in ran.stderr.splitlines() if line.startswith("waiting")]
+    assert [(w[2], w[3]) for w in waits if w[3] == error] == [("http_500", error)] * 2, waits
+    assert [(w[2], w[3]) for w in waits if w[3] == flaky] == [("http_503", flaky)], waits
+    assert all(w[1].endswith("s") and float(w[1][:-1]) >= 0 for w in waits), waits
+    lines = job_lines(ran.stdout)
+    assert sorted(line.split()[0] for line in lines) == ["dead", "stored"], lines
 
 
 def test_a_file_refused_as_it_is_accepted_has_its_line_and_counts_as_dead(
