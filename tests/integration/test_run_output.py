@@ -1,11 +1,13 @@
 """`copydesk run` says what happened to each job, by the job's own URL, one line each."""
 
 import json
+import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.support.fixture_server import FixtureSite
-from tests.support.workers import copydesk, environment
+from tests.support.workers import COPYDESK, copydesk, environment
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "site" / "_expected"
                        / "manifest.json").read_text())
@@ -75,6 +77,31 @@ def test_pages_run_again_each_say_unchanged_by_their_own_url(site: FixtureSite,
     assert len(again) == len(pages), again  # a 304 is a job that ended too
     assert sorted(url_of(line) for line in again) == sorted(pages)
     assert all(line.startswith("unchanged") for line in again), again
+
+
+def test_piped_a_job_has_its_line_while_the_run_goes_on(site: FixtureSite,
+                                                       tmp_path: Path) -> None:
+    # A run's output in a pipe or a log is not held back to the end: the quick page's line comes
+    # while the slow page (a byte a second, ended by its 15 s deadline) keeps the run going.
+    env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0",
+                      COPYDESK_FETCH_DEADLINE="15", COPYDESK_READ_TIMEOUT="30",
+                      COPYDESK_MAX_ATTEMPTS="1")
+    quick, slow = site.url(MANIFEST["pages"]["/sport/"][0]), site.url("/hostile/slow")
+    run = subprocess.Popen([COPYDESK, "run", quick, slow], env=env, cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert run.stdout is not None
+        first = run.stdout.readline()
+        first_at = time.monotonic()
+        rest = run.stdout.read()
+        ended_at = time.monotonic()
+    finally:
+        run.kill()
+        run.wait()
+    assert first.startswith("stored") and f"<{quick}>" in first, first
+    assert "timeout" in rest and slow in rest, rest
+    assert ended_at - first_at > 6, (
+        f"the first line came only {ended_at - first_at:.1f} s before the run's end")
 
 
 def test_a_page_tried_again_says_why_it_waits(site: FixtureSite, tmp_path: Path) -> None:
