@@ -6,8 +6,11 @@ import csv
 import gzip
 import io
 import json
+import os
+import re
 import subprocess
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +61,27 @@ def test_export_reports_progress(ran: tuple[dict[str, str], Path]) -> None:
     assert len(jsonl(result.stdout)) == 2
     lines = [line.split("  ")[0] for line in result.stderr.splitlines()]
     assert "export: 1/2" in lines and "export: 2/2" in lines  # a line per article in a pipe
+
+
+def test_export_on_a_terminal_shows_a_bar(ran: tuple[dict[str, str], Path]) -> None:
+    # On a terminal the same progress is a bar that counts, not a line per article.
+    env, cwd = ran
+    screen_side, command_side = os.openpty()
+    try:
+        result = subprocess.run([COPYDESK, "export"], cwd=cwd, stdout=subprocess.PIPE,
+                                stderr=command_side, timeout=120,
+                                env={**env, "TERM": "xterm-256color", "COLUMNS": "100"})
+    finally:
+        os.close(command_side)
+    shown = b""
+    with suppress(OSError):  # EIO once the command's side is closed and all is read
+        while chunk := os.read(screen_side, 65536):
+            shown += chunk
+    os.close(screen_side)
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode())
+    assert result.returncode == 0 and len(jsonl(result.stdout.decode())) == 2
+    assert re.search(r"export ━+ 2/2", screen), screen
+    assert "export: 1/2" not in screen, screen
 
 
 def exported(env: dict[str, str], cwd: Path) -> dict[str, dict[str, Any]]:
