@@ -82,9 +82,9 @@ def test_pages_run_again_each_say_unchanged_by_their_own_url(site: FixtureSite,
 def test_piped_a_job_has_its_line_while_the_run_goes_on(site: FixtureSite,
                                                        tmp_path: Path) -> None:
     # A run's output in a pipe or a log is not held back to the end: the quick page's line comes
-    # while the slow page (a byte a second, ended by its 15 s deadline) keeps the run going.
+    # while the slow page (a byte a second, ended by its 20 s deadline) keeps the run going.
     env = environment(f"sqlite:///{tmp_path / 'copydesk.db'}", "redis://127.0.0.1:1/0",
-                      COPYDESK_FETCH_DEADLINE="15", COPYDESK_READ_TIMEOUT="30",
+                      COPYDESK_FETCH_DEADLINE="20", COPYDESK_READ_TIMEOUT="30",
                       COPYDESK_MAX_ATTEMPTS="1")
     quick, slow = site.url(MANIFEST["pages"]["/sport/"][0]), site.url("/hostile/slow")
     run = subprocess.Popen([COPYDESK, "run", quick, slow], env=env, cwd=tmp_path,
