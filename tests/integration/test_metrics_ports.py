@@ -10,7 +10,8 @@ from tests.support.services import free_port
 SERVE = """
 import sys, time
 from shared.observability import serve_metrics
-print(serve_metrics(int(sys.argv[1]), dict), flush=True)
+taken = serve_metrics(int(sys.argv[1]), dict)
+print("serving", taken, flush=True)
 time.sleep(60)
 """
 
@@ -25,13 +26,13 @@ def test_workers_sharing_a_metrics_port_take_the_next_free_ones() -> None:
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             servers.append(server)
             assert server.stdout is not None
-            line = server.stdout.readline()
-            assert line, server.stderr.read() if server.stderr else ""
-            ports.append(int(line))
-        assert ports == [port, port + 1, port + 2]
-        for taken in ports:
+            line = server.stdout.readline()  # empty: the process died (its port was taken)
+            assert line.startswith("serving "), server.stderr.read() if server.stderr else ""
+            ports.append(line.split()[1])
+        for taken in range(port, port + 3):  # each worker's metrics, on a port of its own
             metrics = requests.get(f"http://127.0.0.1:{taken}/metrics", timeout=5).text
             assert "copydesk_stage_total" in metrics or "python_info" in metrics
+        assert ports == [str(port), str(port + 1), str(port + 2)]  # and each says which
     finally:
         for server in servers:
             server.kill()
