@@ -93,7 +93,11 @@ def fill(url: str, total: int, workers: int) -> dict[str, Any]:
         cur.execute("VACUUM ANALYZE")  # an archive that has been running: visibility map set
         timings["vacuum_analyze_s"] = round(time.perf_counter() - started, 1)
     finally:
-        raw.close()
+        # Not back to the pool: the connection is in autocommit with the fill's session settings,
+        # and a check or store handed it later would commit each statement (its rollback undoing
+        # nothing) and lose its transaction-local settings (seen at 1M: half the duplicate
+        # checks committed, and those ran with JIT and sequential scans, p99 2 s).
+        raw.invalidate()
     return timings
 
 

@@ -26,7 +26,7 @@ import archive
 import fill
 import numpy as np
 from fill import log
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from copydesk import queries
@@ -105,6 +105,9 @@ def dedupe_checks(url: str, total: int, checks: int) -> dict[str, Any]:
             clustered = cluster_id != own_id
             # The archive's cluster_id is each article's own id: the cluster is an article.
             wrong_story += clustered and archive.plan(cluster_id - 1)["story"] != about
+        kept = session.scalar(select(func.count()).select_from(ArticleRecord)
+                              .where(ArticleRecord.source == "check"))
+    assert kept == 0, f"{kept} duplicate checks were committed, not rolled back"
     return {"dedupe_p50_ms": round(percentile(times, 0.5), 2),
             "dedupe_p99_ms": round(percentile(times, 0.99), 2),
             "copies_found": found / copies, "false_duplicates": false_duplicates,
