@@ -16,7 +16,8 @@ judging it, so its verdict counts the page itself. Cleaning it again (a redelive
 worker) adds nothing, reads the same counts and gives the same text, as long as no other page
 of the site was counted in between; once others are, the page is judged on what the site has
 shown since, which is the point of re-cleaning an archive. Which worker cleans a page never
-matters: the counts live in Redis (or in the one process of the embedded mode), not in it.
+matters: the counts live in Redis (or, in the embedded mode, in its process and its database),
+not in it.
 """
 
 import hashlib
