@@ -9,7 +9,10 @@ from unittest.mock import patch
 import pytest
 import sqlalchemy as sa
 
+from services.store.dedupe import signature
+from services.store.duplicates import _candidates
 from services.store.store import store
+from shared import minhash
 from shared.db import ArticleRecord, migrate, session_factory
 from shared.ledger import Ledger
 from shared.minhash import STORY_WINDOW
@@ -113,3 +116,28 @@ def test_each_store_removes_story_keys_that_fell_out_of_the_window(ledger: Ledge
     with ledger.session() as session:  # and the copy of an expired article is still found
         trimmed = session.get(ArticleRecord, newest)
         assert trimmed is not None and trimmed.duplicate_of == old[0]
+
+
+def test_a_busy_story_compares_the_rewrites_that_share_the_most_keys(ledger: Ledger) -> None:
+    """Past STORY_CANDIDATES story candidates, a check compares those sharing the most story
+    band keys with the new article, which are the rewrites closest to it."""
+    texts = {item["id"]: item["text"] for item in DATA["items"]}
+    words, other = texts["kupiansk-breach"].split(), texts["kupiansk-why"].split()
+    now = datetime.now(UTC)
+    ids = []
+    for n, kept in enumerate((0.9, 0.75, 0.6, 0.45)):  # ever less of the text, the rest other
+        cut = int(kept * len(words))
+        body = " ".join(words[:cut] + other[:len(words) - cut])
+        article = Article(job_id=f"j{n}", source="s", url=f"https://news.example/v{n}",
+                          canonical_url=f"https://news.example/v{n}", text=body,
+                          content_hash=str(n), fetched_at=now)
+        ids.append(store(article, ledger.sessions).article_id)
+    sig = signature(texts["kupiansk-breach"])
+    keys = minhash.part_keys(sig.near, sig.story)
+    window = (now - STORY_WINDOW, now + STORY_WINDOW)
+    with ledger.session() as session:
+        every = {a.id for a in _candidates(session, 0, keys, window)["story"]}
+        assert set(ids[:3]) <= every  # at least three share story keys with it
+        with patch("services.store.duplicates.STORY_CANDIDATES", 2):
+            capped = [a.id for a in _candidates(session, 0, keys, window)["story"]]
+    assert sorted(capped) == ids[:2]
