@@ -5,12 +5,12 @@ import unicodedata
 from copy import copy
 from dataclasses import dataclass
 
-import trafilatura
 from lxml.etree import _Element
 from lxml.html import HtmlElement
-from trafilatura.settings import Document, Extractor
+from trafilatura.settings import Extractor
 
 from services.clean import gaps, markup, structured
+from services.clean.fast import sequence
 from services.clean.page_tree import for_trafilatura, parse
 from services.clean.text import (
     covered,
@@ -91,11 +91,11 @@ def read_body(html: str, url: str | None = None) -> Body:
 def _trafilatura(tree: HtmlElement, url: str | None) -> list[str]:
     """Trafilatura's body: fast first, its full fallback chain only when that came out short
     and a small part of the page."""
-    lean = for_trafilatura(tree)
-    paragraphs = _run(lean, url, fast=True)
+    paragraphs = _run(for_trafilatura(tree), url, fast=True)
     found = sum(len(p.split()) for p in paragraphs)
     if found < SHORT and found < PAGE_SHARE * _page_words(tree):
-        paragraphs = _run(lean, url, fast=False) or paragraphs
+        # the fast run took its tree apart: a fresh copy (a tenth of the pages come here)
+        paragraphs = _run(for_trafilatura(tree), url, fast=False) or paragraphs
     return paragraphs
 
 
@@ -106,12 +106,21 @@ def _page_words(tree: HtmlElement) -> int:
 
 
 def _run(tree: HtmlElement, url: str | None, fast: bool) -> list[str]:
+    """trafilatura's extraction of a tree it may take apart (see services.clean.fast).
+
+    What bare_extraction does with these options, but its copy of the tree: no metadata,
+    language, tree size limit nor duplicate test is asked for here, so what it does besides
+    is the check that some text came out.
+    """
     options = copy(_OPTIONS[fast])  # a copy per page: the url is the page's own
     options.url = options.source = url
-    document = trafilatura.bare_extraction(tree, url=url, options=options)
-    if not isinstance(document, Document) or document.body is None:
+    try:
+        body, text = sequence(tree, options, url)
+    except (TypeError, ValueError):  # what bare_extraction turns into "no document"
         return []
-    lines = [line for block in document.body for line in _block_lines(block)]
+    if len(text) < options.min_output_size:
+        return []
+    lines = [line for block in body for line in _block_lines(block)]
     return [text for text in repair_all(lines) if text]
 
 
