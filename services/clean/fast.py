@@ -14,28 +14,34 @@ change its result:
   length from above, cheaply (see there): when the result is a fifth of the cap or more, it
   is a fifth of the page's text or more, and html2txt is not needed.
 
-Any other trafilatura version runs its own trafilatura_sequence: the steps here are its
-internals, which may change between versions.
+Any other trafilatura version, or other options, runs trafilatura's public bare_extraction
+(one more copy of the tree): the steps here are its internals, which may change between
+versions, or be gone (then nothing here is imported of them).
 """
 
 from copy import copy
+from typing import Any
 
 import trafilatura
 from lxml.etree import _Element
 from lxml.html import HtmlElement
-from trafilatura.baseline import _BLOCK_ELEMS, baseline, html2txt
-from trafilatura.core import (
-    ESCALATION_ACCEPT_RATIO,
-    ESCALATION_MAX_LENGTH,
-    ESCALATION_PAGE_SHARE,
-    _forum_thread_page,
-    _recall_retry,
-    trafilatura_sequence,
-)
-from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
-from trafilatura.main_extractor import extract_content
-from trafilatura.settings import Extractor
-from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
+from trafilatura.settings import Document, Extractor
+
+try:  # trafilatura's internals: another release may move them, and then its public API runs
+    from trafilatura.baseline import _BLOCK_ELEMS, baseline, html2txt
+    from trafilatura.core import (
+        ESCALATION_ACCEPT_RATIO,
+        ESCALATION_MAX_LENGTH,
+        ESCALATION_PAGE_SHARE,
+        _forum_thread_page,
+        _recall_retry,
+    )
+    from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+    from trafilatura.main_extractor import extract_content
+    from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
+    INTERNALS = True
+except ImportError:
+    INTERNALS = False
 
 MIRRORED = "2.3.1"  # the trafilatura whose trafilatura_sequence fast_sequence follows
 
@@ -43,12 +49,13 @@ MIRRORED = "2.3.1"  # the trafilatura whose trafilatura_sequence fast_sequence f
 def sequence(tree: HtmlElement, options: Extractor, url: str | None) -> tuple[_Element, str]:
     """trafilatura's body and its text for a tree it may take apart; ValueError or TypeError
     where bare_extraction would return no document."""
-    if options.fast and not options.comments and options.focus == "balanced" \
-            and trafilatura.__version__ == MIRRORED:
-        postbody, text = fast_sequence(tree, options, url)
-    else:
-        postbody, text, _, _ = trafilatura_sequence(tree, options, url)
-    return postbody, text
+    if INTERNALS and trafilatura.__version__ == MIRRORED and options.fast \
+            and not options.comments and options.focus == "balanced":
+        return fast_sequence(tree, options, url)
+    document: Any = trafilatura.bare_extraction(tree, url=url, options=options)
+    if not isinstance(document, Document) or document.body is None:
+        raise ValueError("no document")
+    return document.body, document.raw_text or document.text or ""
 
 
 def fast_sequence(tree: HtmlElement, options: Extractor, url: str | None
