@@ -75,11 +75,9 @@ def reopen_dead_letters(ledger: Ledger, reason: str | None = None) -> list[tuple
 
 def replay_furniture() -> FurnitureIndex:
     """The furniture index the clean workers share (in Redis), for a replay on the workers."""
-    from services.clean.redis_furniture import RedisFurniture
-    from shared import runtime
-    from shared.settings import get_settings
+    from services.clean.redis_furniture import shared_index
 
-    return RedisFurniture(runtime.redis_client(), window=get_settings().furniture_window)
+    return shared_index()
 
 
 def prepare_replay(pipeline: "InProcess", ledger: Ledger, stage: str, source: str | None,

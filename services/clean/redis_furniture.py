@@ -13,6 +13,8 @@ from services.clean.furniture import (
     page_mark,
     verdict,
 )
+from shared import runtime
+from shared.settings import get_settings
 
 PREFIX = "copydesk:furniture"
 # A site none of whose pages was cleaned for this long is forgotten (seconds).
@@ -90,3 +92,9 @@ class RedisFurniture:
 
     def _previous(self, site: str) -> str:
         return f"{self.prefix}:{site}:counts:previous"
+
+
+def shared_index() -> RedisFurniture:
+    """The index every clean worker judges with, as the settings size its window: the workers'
+    own and a replay's that learns into it must be the same."""
+    return RedisFurniture(runtime.redis_client(), window=get_settings().furniture_window)

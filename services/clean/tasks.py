@@ -5,8 +5,7 @@ from functools import cache
 from celery import shared_task
 
 from services.clean.clean import clean
-from services.clean.redis_furniture import RedisFurniture
-from shared import runtime
+from services.clean.redis_furniture import RedisFurniture, shared_index
 from shared.celery_app import deliver, task_options
 from shared.models import CleanPage, RawPage
 from shared.settings import get_settings
@@ -16,7 +15,7 @@ from shared.settings import get_settings
 def _furniture() -> RedisFurniture:
     # In Redis, not in the worker: every clean worker learns from the pages all of them saw,
     # and a page redelivered to another worker meets the same counts.
-    return RedisFurniture(runtime.redis_client(), window=get_settings().furniture_window)
+    return shared_index()
 
 
 def _clean(raw: RawPage) -> CleanPage:
